@@ -1,0 +1,321 @@
+"""The `learnloop` command. Each command builds what it needs and owns its transaction."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from learnloop import __version__
+from learnloop.cli.output import (
+    EXIT_ENVIRONMENT,
+    EXIT_INVALID,
+    console,
+    errors,
+    fail,
+    handled,
+    progress,
+    show_problems,
+)
+from learnloop.cli.runtime import Runtime, new_token, pick_organisation, utc_now
+from learnloop.domain.content.validation import is_slug
+from learnloop.domain.errors import InvalidInput, LearnloopError, NotFound
+from learnloop.domain.people import timezone_problem
+from learnloop.domain.problems import Problem, errors_in
+from learnloop.packs import read_pack
+from learnloop.services import auth, content, people
+from learnloop.store import migrate
+from learnloop.store.unit import transaction
+
+DB_OPTION = click.option("--database-url", envvar="LEARNLOOP_DATABASE_URL", default=None,
+                         help="SQLAlchemy URL (default: SQLite file in LEARNLOOP_DATA_DIR).")
+ORG_OPTION = click.option("--org", "org_slug", default=None,
+                          help="Organisation slug (may be left out when there is only one).")
+
+
+def _runtime(database_url: str | None, *, migrate_now: bool | None = None) -> Runtime:
+    try:
+        return Runtime.start(database_url, migrate_now=migrate_now)
+    except InvalidInput as exc:
+        show_problems(exc.problems)
+        fail("invalid settings", EXIT_ENVIRONMENT)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="learnloop")
+def main() -> None:
+    """learnloop: team training as a measured loop."""
+
+
+# -- db ------------------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@DB_OPTION
+def db_upgrade(database_url: str | None) -> None:
+    """Migrate the database to the latest schema."""
+    with handled():
+        rt = _runtime(database_url, migrate_now=False)
+        before = migrate.current_revision(rt.engine)
+        migrate.upgrade(rt.engine)
+        after = migrate.current_revision(rt.engine)
+        console.print(f"database at revision {after}"
+                      + ("" if before == after else f" (was {before or 'empty'})"))
+        rt.close()
+
+
+@db.command("current")
+@DB_OPTION
+def db_current(database_url: str | None) -> None:
+    """Show the schema revision; exit 3 when the database is behind."""
+    with handled():
+        rt = _runtime(database_url, migrate_now=False)
+        current, head = migrate.current_revision(rt.engine), migrate.head_revision()
+        console.print(f"current {current or 'empty'}, latest {head}")
+        rt.close()
+        if current != head:
+            fail("the database is behind; run `learnloop db upgrade`", EXIT_ENVIRONMENT)
+
+
+# -- org -----------------------------------------------------------------------------------
+@main.group()
+def org() -> None:
+    """Organisations."""
+
+
+@org.command("create")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--timezone", default="UTC", show_default=True)
+@DB_OPTION
+def org_create(slug: str, name: str, timezone: str, database_url: str | None) -> None:
+    """Create an organisation."""
+    problems = []
+    if not is_slug(slug):
+        problems.append(Problem("arguments", "must be lower-case letters, digits and '-'",
+                                field="slug"))
+    if (msg := timezone_problem(timezone)) is not None:
+        problems.append(Problem("arguments", msg, field="timezone"))
+    with handled():
+        if problems:
+            raise InvalidInput(problems)
+        rt = _runtime(database_url)
+        with transaction(rt.sessions) as repos:
+            if repos.people.organisation_by_slug(slug) is not None:
+                fail(f"organisation {slug!r} already exists", EXIT_INVALID)
+            repos.people.add_organisation(slug, name, timezone, rt.settings.min_group_size,
+                                          False, utc_now())
+        console.print(f"created organisation {slug}")
+        rt.close()
+
+
+# -- content -------------------------------------------------------------------------------
+@main.group("content")
+def content_group() -> None:
+    """Content packs: validate and import."""
+
+
+def _summary_lines(summary: dict[str, object]) -> None:
+    per_skill = summary.get("per_skill")
+    console.print(f"{summary['skills']} skills, {summary['lessons']} lessons, "
+                  f"{summary['families']} item families, {summary['items']} distinct items "
+                  f"({summary['transfer_items']} transfer)")
+    if isinstance(per_skill, dict):
+        for skill, counts in per_skill.items():
+            console.print(f"  {skill}: {counts['lessons']} lessons, {counts['items']} items "
+                          f"({counts['transfer_items']} transfer)")
+
+
+@content_group.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+def content_validate(path: Path) -> None:
+    """Check a pack folder and report every problem with file and line (exit 1 on errors)."""
+    reading = read_pack(path)
+    problems = content.check(reading)
+    show_problems(problems)
+    errs = errors_in(problems)
+    if errs or reading.pack is None:
+        fail(f"{len(errs)} error(s), {len(problems) - len(errs)} warning(s) in {path}",
+             EXIT_INVALID)
+    _summary_lines(content.summarise(reading.pack))
+    console.print(f"[green]valid[/green]: {path} ({len(problems)} warning(s))")
+
+
+@content_group.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@ORG_OPTION
+@DB_OPTION
+def content_import(path: Path, org_slug: str | None, database_url: str | None) -> None:
+    """Publish a pack folder as a new immutable version (nothing changes if it has errors)."""
+    with handled():
+        rt = _runtime(database_url)
+        with progress() as bar:
+            task = bar.add_task("reading pack", total=3)
+            reading = read_pack(path)
+            bar.update(task, advance=1, description="validating")
+            with transaction(rt.sessions) as repos:
+                organisation = pick_organisation(repos, org_slug)
+                outcome = content.publish(repos.content, organisation.id, None, reading,
+                                          utc_now())
+                bar.update(task, advance=1, description="publishing")
+            bar.update(task, advance=1, description="done")
+        show_problems(outcome.warnings)
+        v = outcome.version
+        if outcome.unchanged:
+            console.print(f"unchanged: {v.pack_slug} version {v.number} already has these "
+                          "files")
+        else:
+            console.print(f"published {v.pack_slug} version {v.number}")
+            _summary_lines(v.summary)
+        rt.close()
+
+
+# -- users ---------------------------------------------------------------------------------
+@main.group()
+def users() -> None:
+    """People, teams, passwords and API tokens."""
+
+
+@users.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@ORG_OPTION
+@DB_OPTION
+def users_import(csv_file: Path, org_slug: str | None, database_url: str | None) -> None:
+    """Create or update people, teams and managers from a CSV file.
+
+    Columns: email, name (required); external_id, team, parent_team, manager_email,
+    manages (team names separated by ';'), roles (';'), timezone, working_hours.
+    Every bad row is reported with its line; nothing is written unless all rows are good.
+    """
+    with handled():
+        try:
+            text = csv_file.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput([Problem(csv_file.name, f"not UTF-8 text ({exc.reason})")]
+                               ) from None
+        inputs, problems = people.parse_csv(text, csv_file.name)
+        rt = _runtime(database_url)
+        with transaction(rt.sessions) as repos:
+            organisation = pick_organisation(repos, org_slug)
+            problems += people.check_inputs(repos.people, organisation, inputs, csv_file.name)
+            if problems:
+                raise InvalidInput(sorted(problems, key=lambda p: p.line or 0),
+                                   "the file has problems; nothing was imported")
+            with progress() as bar:
+                task = bar.add_task("importing people", total=1)
+                result = people.import_people(repos.people, organisation, None, inputs,
+                                              utc_now(), where=csv_file.name)
+                bar.update(task, advance=1)
+        console.print(f"{result.rows} rows: {result.created} created, {result.updated} updated, "
+                      f"{result.teams_created} new teams")
+        rt.close()
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@ORG_OPTION
+@DB_OPTION
+def users_set_password(email: str, password: str, org_slug: str | None,
+                       database_url: str | None) -> None:
+    """Set a person's local sign-in password."""
+    with handled():
+        rt = _runtime(database_url)
+        with transaction(rt.sessions) as repos:
+            organisation = pick_organisation(repos, org_slug)
+            person = repos.people.person_by_email(organisation.id, email.strip().lower())
+            if person is None:
+                raise NotFound(f"No person with email {email} in {organisation.slug}.")
+            auth.set_password(repos.auth, rt.passwords, person, password, utc_now())
+        console.print(f"password set for {email}")
+        rt.close()
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@ORG_OPTION
+@DB_OPTION
+def users_token(email: str, name: str, org_slug: str | None, database_url: str | None) -> None:
+    """Create an API token for a person; it is shown once."""
+    with handled():
+        rt = _runtime(database_url)
+        with transaction(rt.sessions) as repos:
+            organisation = pick_organisation(repos, org_slug)
+            person = repos.people.person_by_email(organisation.id, email.strip().lower())
+            if person is None:
+                raise NotFound(f"No person with email {email} in {organisation.slug}.")
+            plain, _ = auth.create_token(repos.people, repos.auth, None, person, name,
+                                         utc_now(), new_token)
+        click.echo(plain)
+        rt.close()
+
+
+# -- demo and serve ------------------------------------------------------------------------
+@main.command()
+@DB_OPTION
+def demo(database_url: str | None) -> None:
+    """Create the demo organisation: 3 teams, 25 people with managers, the demo pack."""
+    from learnloop.demo import (
+        DEMO_ORG_NAME,
+        DEMO_ORG_SLUG,
+        DEMO_PACK,
+        DEMO_PASSWORD,
+        DEMO_PEOPLE,
+    )
+    from learnloop.services.demo import build_demo
+
+    started = time.perf_counter()
+    with handled():
+        with progress() as bar:
+            task = bar.add_task("migrating database", total=6)
+            rt = _runtime(database_url)
+            bar.update(task, advance=1, description="reading demo pack")
+            reading = read_pack(DEMO_PACK)
+
+            def tick(what: str) -> None:
+                bar.update(task, advance=1, description=f"{what} ready")
+
+            with transaction(rt.sessions) as repos:
+                outcome = build_demo(
+                    repos.people, repos.auth, repos.content, rt.passwords,
+                    DEMO_PEOPLE.read_text(encoding="utf-8"), reading, DEMO_PASSWORD,
+                    DEMO_ORG_SLUG, DEMO_ORG_NAME, "Europe/London", rt.settings.min_group_size,
+                    utc_now(), tick)
+        elapsed = time.perf_counter() - started
+        what = "created" if outcome.created else "refreshed"
+        console.print(f"{what} demo organisation [bold]{outcome.organisation.name}[/bold] "
+                      f"({outcome.people} people, {outcome.teams} teams, content pack version "
+                      f"{outcome.pack_version}) in {elapsed:.1f} s")
+        console.print(f"sign in with any of these (password: [bold]{DEMO_PASSWORD}[/bold]):")
+        for role, name, email in outcome.accounts:
+            console.print(f"  {role:<9} {name:<16} {email}")
+        console.print("then run [bold]learnloop serve[/bold] and open "
+                      f"http://{rt.settings.host}:{rt.settings.port}/")
+        rt.close()
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@DB_OPTION
+def serve(host: str | None, port: int | None, database_url: str | None) -> None:
+    """Run the web app."""
+    import uvicorn
+
+    from learnloop.web.app import create_app
+
+    rt = _runtime(database_url)
+    try:
+        app = create_app(rt.settings, engine=rt.engine)
+    except LearnloopError as exc:
+        fail(exc.message, EXIT_ENVIRONMENT)
+    bind_host, bind_port = host or rt.settings.host, port or rt.settings.port
+    errors.print(f"learnloop {__version__} on http://{bind_host}:{bind_port}/ "
+                 f"(database: {rt.engine.url.render_as_string(hide_password=True)})")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level=rt.settings.log_level,
+                proxy_headers=True)

@@ -1,0 +1,132 @@
+"""Every access decision in learnloop is made here.
+
+Callers describe who is asking (`Actor`), what they want to do (`Action`) and to what
+(`Target`); `decide` answers with a `Decision` that carries its reason. Routes and services
+call `require`, which raises `Forbidden`. Nothing else in the code base checks roles.
+
+The rules:
+- nobody acts across organisations;
+- an admin may do everything within their organisation;
+- a person's own records are theirs to see;
+- a manager sees the records of the people who report to them (line or team hierarchy);
+- an analyst sees aggregates, never one person's records;
+- authors publish content; authors and reviewers browse it with its answer keys;
+- any member of the organisation may see published content as a learner does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from learnloop.domain.errors import Forbidden
+from learnloop.domain.people import Role
+
+
+class Action(StrEnum):
+    VIEW_PERSON = "view_person"            # one person's profile and records
+    VIEW_AGGREGATES = "view_aggregates"    # team and organisation figures
+    LIST_PEOPLE = "list_people"            # the directory, filtered by VIEW_PERSON
+    MANAGE_PEOPLE = "manage_people"        # create, update, import people and teams
+    VIEW_TEAMS = "view_teams"
+    PUBLISH_CONTENT = "publish_content"    # import a content pack version
+    BROWSE_CONTENT = "browse_content"      # author view: items with keys and rubrics
+    REVIEW_CONTENT = "review_content"
+    LEARN = "learn"                        # see published lessons as a learner
+    MANAGE_TOKENS = "manage_tokens"        # API tokens of one person
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    person_id: int
+    org_id: int
+    roles: frozenset[Role]
+    reports: frozenset[int] = frozenset()
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    org_id: int
+    person_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _yes(reason: str) -> Decision:
+    return Decision(True, reason)
+
+
+def _no(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def decide(actor: Actor, action: Action, target: Target) -> Decision:
+    if actor.org_id != target.org_id:
+        return _no("it belongs to another organisation")
+    if actor.has(Role.ADMIN):
+        return _yes("admins may do everything in their organisation")
+
+    if action in (Action.VIEW_PERSON, Action.MANAGE_TOKENS):
+        if target.person_id is None:
+            return _no("no person was named")
+        if target.person_id == actor.person_id:
+            return _yes("these are your own records")
+        if action is Action.VIEW_PERSON and actor.has(Role.MANAGER) \
+                and target.person_id in actor.reports:
+            return _yes("this person reports to you")
+        if actor.has(Role.ANALYST):
+            return _no("analysts see aggregates, not one person's records")
+        return _no("you may see only your own records and those of your reports")
+    if action is Action.LIST_PEOPLE:
+        return _yes("the list shows only the people you may see")
+    if action is Action.VIEW_AGGREGATES:
+        if actor.has(Role.ANALYST) or actor.has(Role.MANAGER):
+            return _yes("analysts and managers see aggregates")
+        return _no("aggregates are for managers and analysts")
+    if action is Action.VIEW_TEAMS:
+        if actor.roles & {Role.MANAGER, Role.ANALYST}:
+            return _yes("managers and analysts see the team structure")
+        return _no("the team structure is for managers, analysts and admins")
+    if action is Action.MANAGE_PEOPLE:
+        return _no("only admins manage people and teams")
+    if action is Action.PUBLISH_CONTENT:
+        if actor.has(Role.AUTHOR):
+            return _yes("authors publish content")
+        return _no("only authors and admins publish content")
+    if action is Action.BROWSE_CONTENT:
+        if actor.roles & {Role.AUTHOR, Role.REVIEWER}:
+            return _yes("authors and reviewers browse content with its keys")
+        return _no("the author view is for authors, reviewers and admins")
+    if action is Action.REVIEW_CONTENT:
+        if actor.has(Role.REVIEWER):
+            return _yes("reviewers review content")
+        return _no("only reviewers and admins review content")
+    if action is Action.LEARN:
+        return _yes("every member learns")
+    return _no("no rule allows this")  # pragma: no cover - every action is handled above
+
+
+def require(actor: Actor, action: Action, target: Target) -> None:
+    decision = decide(actor, action, target)
+    if not decision.allowed:
+        raise Forbidden(f"Not allowed: {decision.reason}.")
+
+
+def can(actor: Actor, action: Action, target: Target) -> bool:
+    return decide(actor, action, target).allowed
+
+
+def visible_people(actor: Actor, people: list[int]) -> list[int]:
+    """The people (of the actor's organisation) whose records the actor may see."""
+    target_org = actor.org_id
+    return [p for p in people if can(actor, Action.VIEW_PERSON, Target(target_org, p))]

@@ -1,0 +1,1 @@
+"""Content as code: skills, lessons, item families and their variants."""

@@ -1,0 +1,1 @@
+"""Security adapters: password hashing with Argon2id."""

@@ -1,0 +1,1 @@
+"""Use cases. They reach the outside through the ports in `ports` and never commit."""

@@ -1,0 +1,192 @@
+"""The relational schema. Alembic migrations in `migrations/` create exactly this."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from learnloop.store.types import JsonDoc, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    min_group_size: Mapped[int] = mapped_column(Integer, default=5)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("org_id", "email", name="uq_people_org_email"),
+        UniqueConstraint("org_id", "external_id", name="uq_people_org_external_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    working_hours: Mapped[str] = mapped_column(String(11))
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_teams_org_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True, index=True)
+
+
+class Account(Base):
+    """A local sign-in. Single sign-on (OIDC) will add identities beside it, not replace it."""
+
+    __tablename__ = "accounts"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ContentPack(Base):
+    __tablename__ = "content_packs"
+    __table_args__ = (UniqueConstraint("org_id", "slug", name="uq_content_packs_org_slug"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PackVersion(Base):
+    """A published version of a pack. Rows here are never updated: a change is a new version."""
+
+    __tablename__ = "content_pack_versions"
+    __table_args__ = (UniqueConstraint("pack_id", "number", name="uq_pack_versions_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[int] = mapped_column(ForeignKey("content_packs.id", ondelete="CASCADE"),
+                                         index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    files: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    summary: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"))
+
+
+class ContentSkill(Base):
+    __tablename__ = "content_skills"
+    __table_args__ = (UniqueConstraint("version_id", "slug", name="uq_content_skills_slug"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("content_pack_versions.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class ContentLesson(Base):
+    __tablename__ = "content_lessons"
+    __table_args__ = (UniqueConstraint("version_id", "slug", name="uq_content_lessons_slug"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("content_pack_versions.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    skill_slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+
+
+class ContentItemFamily(Base):
+    __tablename__ = "content_item_families"
+    __table_args__ = (
+        UniqueConstraint("version_id", "slug", name="uq_content_item_families_slug"),
+        Index("ix_content_item_families_skill", "version_id", "skill_slug"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("content_pack_versions.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    skill_slug: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(20))
+    context: Mapped[str] = mapped_column(String(20))
+    variant_count: Mapped[int] = mapped_column(Integer)
+    stem: Mapped[str] = mapped_column(Text)

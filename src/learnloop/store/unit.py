@@ -1,0 +1,28 @@
+"""One transaction, with the repositories that work inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from learnloop.store.auth import SqlAuth
+from learnloop.store.content import SqlContent
+from learnloop.store.people import SqlPeople
+
+
+@dataclass
+class Repos:
+    session: Session
+    people: SqlPeople
+    auth: SqlAuth
+    content: SqlContent
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Repos]:
+    """Commit when the block ends normally, roll back on any exception."""
+    with factory() as session, session.begin():
+        yield Repos(session, SqlPeople(session), SqlAuth(session), SqlContent(session))
