@@ -54,9 +54,9 @@ def build_demo(people_repo: PeopleRepo, auth: AuthRepo, content_repo: ContentRep
     shown: list[tuple[str, str, str]] = []
     for role in (Role.ADMIN, Role.AUTHOR, Role.REVIEWER, Role.MANAGER, Role.ANALYST,
                  Role.LEARNER):
-        person = next((p for p in everyone if role in p.roles and
+        chosen = next((p for p in everyone if role in p.roles and
                        (role is not Role.LEARNER or p.roles == {Role.LEARNER})), None)
-        if person is not None:
-            shown.append((role.value, person.name, person.email))
+        if chosen is not None:
+            shown.append((role.value, chosen.name, chosen.email))
     return DemoOutcome(org, created, len(everyone), len(people_repo.teams(org.id)),
                        outcome.version.number, outcome.unchanged, shown)

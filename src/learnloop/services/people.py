@@ -83,7 +83,7 @@ def parse_csv(text: str, where: str = "people.csv") -> tuple[list[PersonInput], 
                                         line=line))
                 continue
             values = {n: c.strip() for n, c in zip(names, row, strict=True)}
-            person, row_problems = _row(values, where, line)
+            person, row_problems = person_from_row(values, where, line)
             problems.extend(row_problems)
             if person is not None:
                 inputs.append(person)
@@ -94,7 +94,7 @@ def parse_csv(text: str, where: str = "people.csv") -> tuple[list[PersonInput], 
     return inputs, problems
 
 
-def _row(values: dict[str, str], where: str, line: int
+def person_from_row(values: dict[str, str], where: str, line: int | None
          ) -> tuple[PersonInput | None, list[Problem]]:
     problems: list[Problem] = []
 

@@ -1,0 +1,130 @@
+"""JSON API: the signed-in person, people, teams, imports and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Request, status
+
+from learnloop.domain.access import Action, Target, require
+from learnloop.domain.errors import InvalidInput, NotFound
+from learnloop.domain.problems import Problem
+from learnloop.services import auth, people
+from learnloop.web.api.schemas import (
+    ErrorOut,
+    ImportOut,
+    MeOut,
+    NewTokenOut,
+    PersonIn,
+    PersonOut,
+    TeamOut,
+    TokenIn,
+    TokenOut,
+)
+from learnloop.web.deps import CurrentUser, NowDep, ReposDep
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "The body breaks a rule; every problem is listed"},
+    401: {"model": ErrorOut, "description": "No valid token or session"},
+    403: {"model": ErrorOut, "description": "The access rules do not allow it"},
+    404: {"model": ErrorOut, "description": "No such thing, or not visible to you"},
+}
+router = APIRouter(prefix="/api/v1", tags=["people"], responses=ERRORS)
+
+
+@router.get("/me", response_model=MeOut)
+def me(repos: ReposDep, user: CurrentUser) -> MeOut:
+    org = repos.people.organisation(user.person.org_id)
+    base = PersonOut.of(user.person).model_dump()
+    return MeOut(**base, organisation=org.slug if org else "",
+                 reports=sorted(user.actor.reports))
+
+
+@router.get("/people", response_model=list[PersonOut])
+def list_people(repos: ReposDep, user: CurrentUser) -> list[PersonOut]:
+    """The people whose records you may see: yourself, your reports, or everyone (admin)."""
+    return [PersonOut.of(p) for p in people.list_people(repos.people, user.actor)]
+
+
+@router.get("/people/{person_id}", response_model=PersonOut)
+def get_person(person_id: int, repos: ReposDep, user: CurrentUser) -> PersonOut:
+    return PersonOut.of(people.get_person(repos.people, user.actor, person_id))
+
+
+def _body_problems(problems: list[Problem]) -> list[Problem]:
+    return [Problem("body", p.message, field=f"$.{p.field}" if p.field else "$",
+                    severity=p.severity) for p in problems]
+
+
+@router.post("/people", response_model=PersonOut, status_code=status.HTTP_201_CREATED,
+             responses={409: {"model": ErrorOut, "description": "The email is taken"}})
+def create_person(body: PersonIn, repos: ReposDep, user: CurrentUser,
+                  now: NowDep) -> PersonOut:
+    """Create a person (admins). Team, manager and roles work as in the CSV import."""
+    org = repos.people.organisation(user.actor.org_id)
+    assert org is not None
+    row = {
+        "email": body.email, "name": body.name, "external_id": body.external_id or "",
+        "team": body.team or "", "parent_team": body.parent_team or "",
+        "manager_email": body.manager_email or "", "manages": ";".join(body.manages),
+        "roles": ";".join(body.roles), "timezone": body.timezone or "",
+        "working_hours": body.working_hours or "",
+    }
+    person, problems = people.person_from_row(row, "body", None)
+    if problems or person is None:
+        raise InvalidInput(_body_problems(problems))
+    try:
+        created = people.create_person(repos.people, org, user.actor, person, now)
+    except InvalidInput as exc:
+        raise InvalidInput(_body_problems(exc.problems)) from None
+    return PersonOut.of(created)
+
+
+@router.post("/people/import", response_model=ImportOut,
+             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {
+                 "type": "string"}}}, "required": True}})
+async def import_people(request: Request, repos: ReposDep, user: CurrentUser,
+                        now: NowDep) -> ImportOut:
+    """Create or update people from a CSV body (admins); nothing is written on any error."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput([Problem("body", "the CSV must be UTF-8 text")]) from None
+    org = repos.people.organisation(user.actor.org_id)
+    assert org is not None
+    require(user.actor, Action.MANAGE_PEOPLE, Target(org.id))
+    inputs, problems = people.parse_csv(text, "body")
+    if problems:
+        raise InvalidInput(problems, "the CSV has problems; nothing was imported")
+    result = people.import_people(repos.people, org, user.actor, inputs, now, where="body")
+    return ImportOut(rows=result.rows, created=result.created, updated=result.updated,
+                     teams_created=result.teams_created)
+
+
+@router.get("/teams", response_model=list[TeamOut])
+def list_teams(repos: ReposDep, user: CurrentUser) -> list[TeamOut]:
+    return [TeamOut.of(t) for t in people.list_teams(repos.people, user.actor)]
+
+
+@router.get("/me/tokens", response_model=list[TokenOut])
+def my_tokens(repos: ReposDep, user: CurrentUser) -> list[TokenOut]:
+    return [TokenOut(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at,
+                     last_used_at=t.last_used_at, revoked_at=t.revoked_at)
+            for t in repos.auth.tokens(user.person.id)]
+
+
+@router.post("/me/tokens", response_model=NewTokenOut, status_code=status.HTTP_201_CREATED)
+def new_token(body: TokenIn, repos: ReposDep, user: CurrentUser, now: NowDep) -> NewTokenOut:
+    plain, t = auth.create_token(repos.people, repos.auth, user.actor, user.person, body.name,
+                                 now, lambda: secrets.token_urlsafe(32))
+    return NewTokenOut(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at,
+                       last_used_at=t.last_used_at, revoked_at=t.revoked_at, token=plain)
+
+
+@router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke(token_id: int, repos: ReposDep, user: CurrentUser, now: NowDep) -> None:
+    if token_id <= 0:
+        raise NotFound(f"No token with id {token_id}.")
+    auth.revoke_token(repos.auth, user.actor, user.person, token_id, now)
+

@@ -1,0 +1,167 @@
+"""Request and response bodies of the JSON API. Requests are strict: no silent coercion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from learnloop.domain.people import Person, Team
+
+STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class ProblemOut(BaseModel):
+    where: str
+    message: str
+    severity: str
+    field: str | None = None
+    line: int | None = None
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+    problems: list[ProblemOut] | None = None
+
+
+class PersonOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    external_id: str | None
+    timezone: str
+    working_hours: str
+    manager_id: int | None
+    roles: list[str]
+    active: bool
+
+    @classmethod
+    def of(cls, p: Person) -> PersonOut:
+        return cls(id=p.id, email=p.email, name=p.name, external_id=p.external_id,
+                   timezone=p.timezone, working_hours=p.working_hours, manager_id=p.manager_id,
+                   roles=sorted(r.value for r in p.roles), active=p.active)
+
+
+class MeOut(PersonOut):
+    organisation: str
+    reports: list[int]
+
+
+class PersonIn(BaseModel):
+    model_config = STRICT
+    email: str = Field(max_length=254)
+    name: str = Field(max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=200)
+    parent_team: str | None = Field(default=None, max_length=200)
+    manager_email: str | None = Field(default=None, max_length=254)
+    manages: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=lambda: ["learner"])
+    timezone: str | None = Field(default=None, max_length=64)
+    working_hours: str | None = Field(default=None, max_length=11)
+
+
+class TeamOut(BaseModel):
+    id: int
+    name: str
+    parent_id: int | None
+    manager_id: int | None
+
+    @classmethod
+    def of(cls, t: Team) -> TeamOut:
+        return cls(id=t.id, name=t.name, parent_id=t.parent_id, manager_id=t.manager_id)
+
+
+class ImportOut(BaseModel):
+    rows: int
+    created: int
+    updated: int
+    teams_created: int
+
+
+class TokenIn(BaseModel):
+    model_config = STRICT
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="Shown once; only a hash is stored.")
+
+
+class VersionOut(BaseModel):
+    pack: str
+    number: int
+    title: str
+    digest: str
+    published_at: datetime
+    summary: dict[str, Any]
+
+
+class PackIn(BaseModel):
+    model_config = STRICT
+    files: dict[str, str] = Field(description="Pack files by relative path, e.g. "
+                                              "'pack.yaml', 'lessons/intro.md'.")
+
+
+class PublishOut(BaseModel):
+    version: VersionOut
+    unchanged: bool
+    warnings: list[ProblemOut]
+
+
+class SkillOut(BaseModel):
+    id: str
+    name: str
+    behaviour: str
+    in_work: str
+    lessons: list[str]
+
+
+class SectionOut(BaseModel):
+    slug: str
+    title: str
+    markdown: str
+
+
+class LessonOut(BaseModel):
+    id: str
+    skill: str
+    title: str
+    objective: str
+    minutes: int
+    prerequisites: list[str]
+    intro: str
+    sections: list[SectionOut]
+
+
+class OptionOut(BaseModel):
+    id: str
+    text: str
+    correct: bool | None = None
+    misconception: str | None = None
+    feedback: str | None = None
+
+
+class ItemOut(BaseModel):
+    family: str
+    variant: int
+    skill: str
+    type: str
+    context: str
+    stem: str
+    options: list[OptionOut]
+    unit: str | None = None
+    answer: float | None = None
+    tolerance: float | None = None
+    feedback: str | None = None

@@ -1,0 +1,64 @@
+"""The app factory: everything the web app needs is built here from settings, nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import Engine
+
+from learnloop import __version__
+from learnloop.security.passwords import Argon2Passwords
+from learnloop.settings import Settings
+from learnloop.store.engine import make_engine, session_factory
+from learnloop.web import errors
+from learnloop.web.api import content as api_content
+from learnloop.web.api import people as api_people
+from learnloop.web.packs import PackCache
+from learnloop.web.pages import admin, author, home, learn, signin
+
+HERE = Path(__file__).parent
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None,
+               clock: Callable[[], datetime] = _utc_now,
+               passwords: Argon2Passwords | None = None) -> FastAPI:
+    settings.check_production()
+    app = FastAPI(
+        title="learnloop",
+        version=__version__,
+        description="Team training as a measured loop. JSON API for people, teams and content.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    engine = engine or make_engine(settings.resolved_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.clock = clock
+    app.state.passwords = passwords or Argon2Passwords()
+    app.state.packs = PackCache()
+
+    markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["markdown"] = lambda text: Markup(markdown.render(text or ""))  # noqa: S704 - html disabled in the renderer
+    templates.env.globals["version"] = __version__
+    app.state.templates = templates
+
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for router in (signin.router, home.router, learn.router, author.router, admin.router,
+                   api_people.router, api_content.router):
+        app.include_router(router)
+    return app

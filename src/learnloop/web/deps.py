@@ -1,0 +1,70 @@
+"""Typed dependencies: one transaction per request, the signed-in person, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from learnloop.domain.errors import NotAuthenticated
+from learnloop.services import auth
+from learnloop.services.auth import Authenticated
+from learnloop.store.unit import Repos, transaction
+
+SESSION_COOKIE = "ll_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_repos(request: Request) -> Iterator[Repos]:
+    """The request's transaction: committed when the handler returns, rolled back on error."""
+    with transaction(request.app.state.sessions) as repos:
+        yield repos
+
+
+ReposDep = Annotated[Repos, Depends(get_repos)]
+
+
+def get_now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def _authenticate(request: Request, repos: Repos, now: datetime) -> Authenticated | None:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("Use 'Authorization: Bearer <token>'.")
+        return auth.token_user(repos.people, repos.auth, token.strip(), now)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS:
+        raise NotAuthenticated("The API takes a bearer token for changes; a browser session "
+                               "may only read.")
+    try:
+        return auth.session_user(repos.people, repos.auth, cookie, now)
+    except NotAuthenticated:
+        return None
+
+
+def optional_user(request: Request, repos: ReposDep, now: NowDep) -> Authenticated | None:
+    user = _authenticate(request, repos, now)
+    request.state.user = user
+    return user
+
+
+def current_user(request: Request, repos: ReposDep, now: NowDep) -> Authenticated:
+    user = optional_user(request, repos, now)
+    if user is None:
+        raise NotAuthenticated("Please sign in.")
+    return user
+
+
+CurrentUser = Annotated[Authenticated, Depends(current_user)]
+MaybeUser = Annotated[Authenticated | None, Depends(optional_user)]

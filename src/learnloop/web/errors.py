@@ -1,0 +1,114 @@
+"""The one place that maps errors to HTTP responses.
+
+API paths (/api/...) get JSON: ``{"error": code, "message": ..., "problems": [...]}``; pages
+get an HTML error page, and a page that needs a signed-in person redirects to the sign-in form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from learnloop.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LearnloopError,
+    NotAuthenticated,
+    NotFound,
+)
+from learnloop.domain.problems import Problem
+
+STATUS: dict[type[LearnloopError], int] = {
+    InvalidInput: 400,
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+
+def status_for(exc: LearnloopError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem_json(problem: Problem) -> dict[str, Any]:
+    out: dict[str, Any] = {"where": problem.where, "message": problem.message,
+                           "severity": problem.severity.value}
+    if problem.field is not None:
+        out["field"] = problem.field
+    if problem.line is not None:
+        out["line"] = problem.line
+    return out
+
+
+def _json_path(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    root = parts.pop(0) if parts else "body"
+    path = "$" if root == "body" else f"{root}"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def validation_problems(exc: RequestValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error.get("loc", ()))
+        field = _json_path(loc)
+        problems.append(Problem(
+            where=str(loc[0]) if loc else "body",
+            field=field,
+            message=str(error.get("msg", "invalid")),
+        ))
+    return problems
+
+
+def _render(request: Request, status: int, code: str, message: str,
+            problems: list[Problem] | None = None) -> Response:
+    if is_api(request):
+        body: dict[str, Any] = {"error": code, "message": message}
+        if problems is not None:
+            body["problems"] = [problem_json(p) for p in problems]
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+    templates = request.app.state.templates
+    return templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "error.html",
+        {"status": status, "message": message, "problems": problems or [],
+         "user": getattr(request.state, "user", None)},
+        status_code=status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LearnloopError)
+    async def learnloop_error(request: Request, exc: LearnloopError) -> Response:
+        problems = exc.problems if isinstance(exc, InvalidInput) else None
+        return _render(request, status_for(exc), exc.code, exc.message, problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = validation_problems(exc)
+        return _render(request, 400, InvalidInput.code,
+                       f"{len(problems)} problem(s) in the request", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        message = str(exc.detail) if exc.status_code != 404 else "There is nothing here."
+        return _render(request, exc.status_code, code, message)

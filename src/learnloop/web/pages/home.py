@@ -1,0 +1,38 @@
+"""The home page: what this person can do, by role."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from learnloop.domain.access import Action, Target, can
+from learnloop.services import people
+from learnloop.services.ports import StoredVersion
+from learnloop.web.deps import CurrentUser, ReposDep
+from learnloop.web.pages.common import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
+    actor = user.actor
+    org = repos.people.organisation(actor.org_id)
+    versions = repos.content.versions(actor.org_id)
+    latest: dict[str, StoredVersion] = {}
+    for v in versions:
+        latest.setdefault(v.pack_slug, v)
+    reports = []
+    if actor.reports:
+        visible = people.list_people(repos.people, actor)
+        reports = [p for p in visible if p.id in actor.reports]
+    manager = (repos.people.person(actor.org_id, user.person.manager_id)
+               if user.person.manager_id else None)
+    teams = {t.id: t for t in repos.people.teams(actor.org_id)}
+    my_teams = [teams[tid] for tid in repos.people.memberships(actor.org_id).get(
+        user.person.id, set()) if tid in teams]
+    return render(request, "home.html", user, org=org, packs=list(latest.values()),
+                  reports=reports, manager=manager, my_teams=my_teams,
+                  can_author=can(actor, Action.BROWSE_CONTENT, Target(actor.org_id)),
+                  can_admin=can(actor, Action.MANAGE_PEOPLE, Target(actor.org_id)),
+                  sees_aggregates=can(actor, Action.VIEW_AGGREGATES, Target(actor.org_id)))

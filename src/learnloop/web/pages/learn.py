@@ -1,0 +1,39 @@
+"""Lessons as learners see them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from learnloop.domain.access import Action, Target, require
+from learnloop.domain.errors import NotFound
+from learnloop.services import content
+from learnloop.services.ports import StoredVersion
+from learnloop.web.deps import CurrentUser, ReposDep
+from learnloop.web.pages.common import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/learn", response_class=HTMLResponse)
+def learn_index(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
+    require(user.actor, Action.LEARN, Target(user.actor.org_id))
+    latest: dict[str, StoredVersion] = {}
+    for v in repos.content.versions(user.actor.org_id):
+        latest.setdefault(v.pack_slug, v)
+    packs = [(v, request.app.state.packs.get(repos, v)) for v in latest.values()]
+    return render(request, "learn_index.html", user, packs=packs)
+
+
+@router.get("/learn/{pack_slug}/lessons/{lesson_id}", response_class=HTMLResponse)
+def lesson_page(request: Request, pack_slug: str, lesson_id: str, repos: ReposDep,
+                user: CurrentUser) -> HTMLResponse:
+    version = content.find_version(repos.content, user.actor, pack_slug)
+    pack = request.app.state.packs.get(repos, version)
+    lesson = pack.lesson(lesson_id)
+    if lesson is None:
+        raise NotFound(f"No lesson {lesson_id!r} in {pack_slug}.")
+    skill = pack.skill(lesson.skill)
+    prerequisites = [p for p in (pack.lesson(x) for x in lesson.prerequisites) if p]
+    return render(request, "lesson.html", user, version=version, pack=pack, lesson=lesson,
+                  skill=skill, prerequisites=prerequisites)
