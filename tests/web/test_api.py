@@ -1,0 +1,164 @@
+"""The JSON API: tokens, access rules, strict bodies with JSON paths, no partial writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import ITEMS, LESSON, SKILLS, sign_in
+
+Headers = Callable[[str], dict[str, str]]
+
+
+def test_no_token_is_401_with_a_bearer_challenge(client: TestClient) -> None:
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"] == "not_authenticated"
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer ll_nope"}
+                      ).status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_learner_sees_only_themselves(client: TestClient, token_for: Headers,
+                                      seeded: dict[str, int]) -> None:
+    headers = token_for("ann")
+    listed = client.get("/api/v1/people", headers=headers).json()
+    assert [p["email"] for p in listed] == ["ann@acme.example"]
+    assert client.get(f"/api/v1/people/{seeded['bob']}", headers=headers).status_code == 403
+    assert client.get("/api/v1/teams", headers=headers).status_code == 403
+
+
+def test_manager_sees_reports_not_peers_or_their_manager(client: TestClient, token_for: Headers,
+                                                         seeded: dict[str, int]) -> None:
+    headers = token_for("lead")
+    emails = {p["email"] for p in client.get("/api/v1/people", headers=headers).json()}
+    assert emails == {"lead@acme.example", "ann@acme.example"}
+    assert client.get(f"/api/v1/people/{seeded['ann']}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/people/{seeded['head']}", headers=headers).status_code == 403
+    assert client.get("/api/v1/people/99999", headers=headers).status_code == 404
+
+
+def test_analyst_gets_no_individual_records(client: TestClient, token_for: Headers,
+                                            seeded: dict[str, int]) -> None:
+    headers = token_for("ana")
+    response = client.get(f"/api/v1/people/{seeded['ann']}", headers=headers)
+    assert response.status_code == 403
+    assert "aggregates" in response.json()["message"]
+
+
+def test_bad_person_body_names_every_field_by_json_path(client: TestClient,
+                                                        token_for: Headers) -> None:
+    headers = token_for("ada")
+    response = client.post("/api/v1/people", headers=headers, json={
+        "email": "not-an-email", "name": "X", "timezone": "Mars/Base", "roles": ["king"],
+        "working_hours": "17:00-09:00"})
+    assert response.status_code == 400
+    fields = {p["field"] for p in response.json()["problems"]}
+    assert fields == {"$.email", "$.timezone", "$.roles", "$.working_hours"}
+    strict = client.post("/api/v1/people", headers=headers,
+                         json={"email": 5, "name": "X", "colour": "red"})
+    assert strict.status_code == 400
+    assert {p["field"] for p in strict.json()["problems"]} == {"$.email", "$.colour"}
+    assert client.post("/api/v1/people", headers=headers, content=b"{",
+                       ).status_code == 400
+
+
+def test_create_person_then_conflict(client: TestClient, token_for: Headers) -> None:
+    headers = token_for("ada")
+    body = {"email": "new@acme.example", "name": "New Person", "team": "Lifecycle",
+            "manager_email": "lead@acme.example"}
+    created = client.post("/api/v1/people", headers=headers, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["roles"] == ["learner"]
+    assert client.post("/api/v1/people", headers=headers, json=body).status_code == 409
+    assert client.post("/api/v1/people", headers=token_for("lead"),
+                       json={"email": "x@acme.example", "name": "X"}).status_code == 403
+
+
+def test_csv_import_with_bad_rows_writes_nothing(client: TestClient,
+                                                 token_for: Headers) -> None:
+    headers = {**token_for("ada"), "Content-Type": "text/csv"}
+    before = client.get("/api/v1/people", headers=headers).json()
+    csv = ("email,name,roles\nfresh@acme.example,Fresh One,learner\n"
+           "broken,Broken,learner\nother@acme.example,,wizard\n")
+    response = client.post("/api/v1/people/import", headers=headers, content=csv.encode())
+    assert response.status_code == 400
+    lines = sorted({p["line"] for p in response.json()["problems"]})
+    assert lines == [3, 4]
+    assert client.get("/api/v1/people", headers=headers).json() == before
+    good = client.post("/api/v1/people/import", headers=headers,
+                       content=b"email,name\nfresh@acme.example,Fresh One\n")
+    assert good.json() == {"rows": 1, "created": 1, "updated": 0, "teams_created": 0}
+
+
+def test_browser_session_may_read_the_api_but_not_change_it(client: TestClient) -> None:
+    sign_in(client, "ada")
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.post("/api/v1/people", json={"email": "s@acme.example", "name": "S"}
+                       ).status_code == 401
+
+
+def test_tokens_are_listed_by_prefix_and_revocable(client: TestClient,
+                                                   token_for: Headers) -> None:
+    headers = token_for("ann")
+    made = client.post("/api/v1/me/tokens", headers=headers, json={"name": "laptop"})
+    assert made.status_code == 201
+    token = made.json()["token"]
+    listed = client.get("/api/v1/me/tokens", headers=headers).json()
+    assert all("token" not in t for t in listed)
+    new_headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=new_headers).status_code == 200
+    assert client.delete(f"/api/v1/me/tokens/{made.json()['id']}", headers=headers
+                         ).status_code == 204
+    assert client.get("/api/v1/me", headers=new_headers).status_code == 401
+
+
+def _files(**changes: str) -> dict[str, str]:
+    files = {"pack.yaml": "id: starter\ntitle: Starter pack\n", "skills.yaml": SKILLS,
+             "lessons/bounces.md": LESSON, "items/deliverability.yaml": ITEMS}
+    files.update(changes)
+    return files
+
+
+def test_publish_pack_over_the_api(client: TestClient, token_for: Headers) -> None:
+    headers = token_for("amy")
+    same = client.post("/api/v1/content/packs", headers=headers, json={"files": _files()})
+    assert same.status_code == 201
+    assert same.json()["unchanged"] is True
+    changed = client.post("/api/v1/content/packs", headers=headers, json={
+        "files": _files(**{"pack.yaml": "id: starter\ntitle: Starter pack, revised\n"})})
+    assert changed.json()["version"]["number"] == 2
+    assert client.post("/api/v1/content/packs", headers=token_for("ann"),
+                       json={"files": _files()}).status_code == 403
+
+
+def test_invalid_pack_is_rejected_with_file_and_line(client: TestClient,
+                                                     token_for: Headers) -> None:
+    headers = token_for("amy")
+    broken = ITEMS.replace("key: suppress", "key: nowhere")
+    response = client.post("/api/v1/content/packs", headers=headers,
+                           json={"files": _files(**{"items/deliverability.yaml": broken})})
+    assert response.status_code == 400
+    problems = response.json()["problems"]
+    key = next(p for p in problems if "not among the options" in p["message"])
+    assert (key["where"], key["line"], key["field"]) == ("items/deliverability.yaml", 18, "key")
+    unkeyed = next(p for p in problems if "needs a misconception" in p["message"])
+    assert unkeyed["line"] == 12
+    versions = client.get("/api/v1/content/packs", headers=headers).json()
+    assert [v["number"] for v in versions] == [1]
+
+
+def test_items_hide_keys_from_learners(client: TestClient, token_for: Headers) -> None:
+    path = "/api/v1/content/packs/starter/versions/1/families/bounce-code/items"
+    learner = client.get(path, headers=token_for("ann")).json()
+    author = client.get(path, headers=token_for("amy")).json()
+    assert all(o["correct"] is None for item in learner for o in item["options"])
+    assert [o["correct"] for o in author[0]["options"]] == [True, False]
+
+
+def test_openapi_describes_the_api(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/v1/people" in spec["paths"]
+    assert "/api/v1/content/packs" in spec["paths"]

@@ -1,0 +1,103 @@
+"""Pages through the in-process client: sign-in with CSRF, and what each role may open."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import PASSWORD, csrf_of, sign_in
+
+
+def test_signed_out_pages_redirect_to_sign_in(client: TestClient) -> None:
+    response = client.get("/author", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=/author"
+
+
+def test_sign_in_needs_the_form_csrf_token(client: TestClient) -> None:
+    client.get("/signin")
+    response = client.post("/signin", data={"email": "ann@acme.example", "password": PASSWORD,
+                                             "csrf_token": "forged"}, follow_redirects=False)
+    assert response.status_code == 403
+    assert "did not come from this site" in response.text
+
+
+def test_wrong_password_and_unknown_email_read_the_same(client: TestClient) -> None:
+    texts = []
+    for email, password in [("ann@acme.example", "wrong-password"),
+                            ("nobody@acme.example", PASSWORD)]:
+        token = csrf_of(client.get("/signin").text)
+        response = client.post("/signin", data={"email": email, "password": password,
+                                                 "csrf_token": token})
+        assert response.status_code == 401
+        texts.append("The email or password is not right." in response.text)
+    assert texts == [True, True]
+
+
+def test_session_cookie_is_http_only_and_sign_out_needs_csrf(client: TestClient) -> None:
+    page = client.get("/signin")
+    response = client.post("/signin", data={
+        "email": "ann@acme.example", "password": PASSWORD, "csrf_token": csrf_of(page.text),
+        "next": "//evil.example/"}, follow_redirects=False)
+    assert response.headers["location"] == "/"  # an open redirect is refused
+    cookie = response.headers["set-cookie"]
+    assert "ll_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    home = client.get("/")
+    assert "Hello, Ann" in home.text
+    assert client.post("/signout", data={"csrf_token": "nope"}).status_code == 403
+    out = client.post("/signout", data={"csrf_token": csrf_of(home.text)},
+                      follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(("who", "path", "status"), [
+    ("ann", "/", 200), ("ann", "/learn", 200), ("ann", "/learn/starter/lessons/bounces", 200),
+    ("ann", "/author", 403), ("ann", "/admin/people", 403), ("ann", "/admin/teams", 403),
+    ("amy", "/author", 200), ("amy", "/author/starter/v/1", 200),
+    ("amy", "/author/starter/v/1/families/bounce-code", 200), ("amy", "/admin/people", 403),
+    ("ada", "/admin/people", 200), ("ada", "/admin/teams", 200), ("ada", "/author", 200),
+    ("ana", "/author", 403), ("lead", "/admin/people", 403),
+    ("amy", "/author/starter/v/9", 404), ("ann", "/learn/starter/lessons/missing", 404),
+])
+def test_each_role_opens_what_it_may(client: TestClient, who: str, path: str,
+                                     status: int) -> None:
+    sign_in(client, who)
+    assert client.get(path).status_code == status
+
+
+def test_author_sees_every_variant_with_keys_and_misconceptions(client: TestClient) -> None:
+    sign_in(client, "amy")
+    page = client.get("/author/starter/v/1/families/bounce-code").text
+    assert "The server answered 550 5.1.1. What do you do?" in page
+    assert "The server answered 552 5.2.2. What do you do?" in page
+    assert "soft-hard-confused" in page
+    assert "2 distinct variants" in page
+
+
+def test_lesson_renders_markdown_sections_without_raw_html(client: TestClient) -> None:
+    sign_in(client, "ann")
+    page = client.get("/learn/starter/lessons/bounces").text
+    assert '<section id="hard-bounces"' in page
+    assert "<strong>You will be able to:</strong>" in page
+
+
+def test_manager_home_lists_reports_through_the_hierarchy(client: TestClient) -> None:
+    sign_in(client, "head")
+    page = client.get("/").text
+    for name in ("Leo Lead", "Ann Learner", "Bob Peer"):
+        assert name in page
+    assert "Ada Admin" not in page
+
+
+def test_admin_people_filter_answers_htmx_with_rows_only(client: TestClient) -> None:
+    sign_in(client, "ada")
+    partial = client.get("/admin/people?q=bob", headers={"HX-Request": "true"}).text
+    assert "Bob Peer" in partial and "Ann Learner" not in partial
+    assert "<html" not in partial
+
+
+def test_static_htmx_is_served_locally(client: TestClient) -> None:
+    response = client.get("/static/htmx.min.js")
+    assert response.status_code == 200
+    assert "htmx" in response.text[:2000]
