@@ -1,0 +1,150 @@
+"""Headless Chromium against a real server: a person signs in and browses what their role allows.
+
+Uses Debian's chromium (Playwright cannot download browsers here). Skipped when chromium is
+missing, unless LEARNLOOP_REQUIRE_BROWSER=1 (set by .ci/run). Set LEARNLOOP_SCREENSHOTS=DIR to
+keep a screenshot of each page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
+
+from learnloop.security.passwords import Argon2Passwords
+from learnloop.settings import load_settings
+from learnloop.store.engine import make_engine, session_factory
+from learnloop.web.app import create_app
+from tests.web.conftest import PASSWORD, seeded  # noqa: F401 - fixture used below
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """The browser tests use SQLite only; the same pages run on PostgreSQL in test_pages."""
+    path = tmp_path / "learnloop.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def server(database_url: str, seeded: dict[str, int]) -> Iterator[str]:  # noqa: F811
+    settings = load_settings(environment="test", database_url=database_url)
+    app = create_app(settings, passwords=Argon2Passwords(fast=True))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(server: str):  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("LEARNLOOP_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium is required but not installed")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.route("**/*", lambda route: route.continue_()
+                      if route.request.url.startswith(server) else route.abort())
+        tab = context.new_page()
+        yield tab
+        context.close()
+        browser.close()
+
+
+def _shot(tab, name: str) -> None:  # type: ignore[no-untyped-def]
+    folder = os.environ.get("LEARNLOOP_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def _sign_in(tab, server: str, who: str) -> None:  # type: ignore[no-untyped-def]
+    tab.goto(f"{server}/author")
+    assert "/signin" in tab.url
+    _shot(tab, "signin")
+    tab.fill("input[name=email]", f"{who}@acme.example")
+    tab.fill("input[name=password]", PASSWORD)
+    tab.click("button[type=submit]")
+    tab.wait_for_load_state()
+
+
+def test_author_signs_in_and_browses_items(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server, "amy")
+    assert page.url == f"{server}/author"  # back where they were going
+    page.click("text=Starter pack")
+    page.click("text=bounce-code")
+    assert page.locator("article.item").count() == 2
+    assert page.locator("li.correct").count() == 2
+    _shot(page, "author-family")
+    page.click("text=Sign out")
+    page.wait_for_url(f"{server}/signin")
+
+
+def test_learner_reads_a_lesson_and_cannot_open_admin(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server, "ann")
+    page.goto(f"{server}/learn")
+    page.click("text=Soft and hard bounces")
+    assert page.locator("section#hard-bounces h2").inner_text() == "Hard bounces"
+    _shot(page, "lesson")
+    response = page.goto(f"{server}/admin/people")
+    assert response is not None and response.status == 403
+    assert "Not allowed" in page.content()
+
+
+def test_admin_filters_people_with_htmx(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, server, "ada")
+    page.goto(f"{server}/admin/people")
+    assert page.locator("#people-rows tr").count() == 7
+    page.fill("input[type=search]", "bob")
+    page.wait_for_function("document.querySelectorAll('#people-rows tr').length === 1")
+    assert "Bob Peer" in page.locator("#people-rows").inner_text()
+    _shot(page, "people")
+
+
+def test_wrong_password_shows_an_error(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/signin")
+    page.fill("input[name=email]", "ann@acme.example")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    assert page.locator("[role=alert]").inner_text() == "The email or password is not right."
