@@ -128,7 +128,8 @@ def test_learner_reads_a_lesson_and_cannot_open_admin(page, server: str) -> None
     assert page.locator("section#hard-bounces h2").inner_text() == "Hard bounces"
     _shot(page, "lesson")
     response = page.goto(f"{server}/admin/people")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     assert "Not allowed" in page.content()
 
 
