@@ -162,3 +162,59 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/people" in spec["paths"]
     assert "/api/v1/content/packs" in spec["paths"]
+
+
+def test_patch_person_changes_only_what_is_sent(client: TestClient, token_for: Headers,
+                                                seeded: dict[str, int]) -> None:
+    headers = token_for("ada")
+    path = f"/api/v1/people/{seeded['ann']}"
+    response = client.patch(path, headers=headers, json={
+        "timezone": "Europe/Berlin", "manager_email": "head@acme.example",
+        "roles": ["learner", "reviewer"]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["timezone"], body["manager_id"], body["roles"]) == (
+        "Europe/Berlin", seeded["head"], ["learner", "reviewer"])
+    assert body["name"] == "Ann Learner"
+    cleared = client.patch(path, headers=headers, json={"manager_email": None})
+    assert cleared.json()["manager_id"] is None
+
+
+def test_patch_person_reports_every_bad_field(client: TestClient, token_for: Headers,
+                                              seeded: dict[str, int]) -> None:
+    headers = token_for("ada")
+    response = client.patch(f"/api/v1/people/{seeded['head']}", headers=headers, json={
+        "timezone": "Nowhere/City", "working_hours": "9-5", "manager_email": "ann@acme.example",
+        "roles": ["pilot"], "name": None})
+    assert response.status_code == 400
+    assert [p["field"] for p in response.json()["problems"]] == ["$.name"]
+    response = client.patch(f"/api/v1/people/{seeded['head']}", headers=headers, json={
+        "timezone": "Nowhere/City", "working_hours": "9-5", "manager_email": "ann@acme.example",
+        "roles": ["pilot"]})
+    fields = sorted(p["field"] for p in response.json()["problems"])
+    assert fields == ["$.manager_email", "$.roles", "$.timezone", "$.working_hours"]
+    assert "loop" in next(p["message"] for p in response.json()["problems"]
+                          if p["field"] == "$.manager_email")
+    after = client.get(f"/api/v1/people/{seeded['head']}", headers=headers).json()
+    assert after["timezone"] == "UTC"
+
+
+def test_admin_cannot_lock_themselves_out(client: TestClient, token_for: Headers,
+                                          seeded: dict[str, int]) -> None:
+    headers = token_for("ada")
+    path = f"/api/v1/people/{seeded['ada']}"
+    response = client.patch(path, headers=headers, json={"active": False, "roles": ["learner"]})
+    assert sorted(p["field"] for p in response.json()["problems"]) == ["$.active", "$.roles"]
+
+
+def test_deactivated_person_loses_api_access(client: TestClient, token_for: Headers,
+                                             seeded: dict[str, int]) -> None:
+    bob = token_for("bob")
+    assert client.get("/api/v1/me", headers=bob).status_code == 200
+    client.patch(f"/api/v1/people/{seeded['bob']}", headers=token_for("ada"),
+                 json={"active": False})
+    response = client.get("/api/v1/me", headers=bob)
+    assert response.status_code == 401
+    assert "deactivated" in response.json()["message"]
+    assert client.patch(f"/api/v1/people/{seeded['bob']}", headers=token_for("lead"),
+                        json={"active": True}).status_code == 403

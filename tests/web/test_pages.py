@@ -104,3 +104,15 @@ def test_static_htmx_is_served_locally(client: TestClient) -> None:
     response = client.get("/static/htmx.min.js")
     assert response.status_code == 200
     assert "htmx" in response.text[:2000]
+
+
+def test_five_wrong_passwords_pause_sign_in_for_that_account(client: TestClient) -> None:
+    def attempt(password: str) -> str:
+        token = csrf_of(client.get("/signin").text)
+        return client.post("/signin", data={"email": "bob@acme.example", "password": password,
+                                              "csrf_token": token}).text
+
+    for _ in range(5):
+        assert "The email or password is not right." in attempt("wrong-password")
+    assert "sign-in is paused until 09:45 UTC" in attempt(PASSWORD)
+    sign_in(client, "ann")  # other accounts are not affected

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from learnloop.domain.access import Action, Actor, Target, require
 from learnloop.domain.errors import InvalidInput, NotAuthenticated, NotFound
+from learnloop.domain.lockout import Attempts
 from learnloop.domain.people import Person
 from learnloop.domain.problems import Problem
 from learnloop.services.people import actor_for
@@ -73,10 +74,24 @@ def sign_in(people: PeopleRepo, auth: AuthRepo, hasher: PasswordHasher, email: s
         org = people.organisation_by_slug(org_slug)
         candidates = [p for p in candidates if org is not None and p.org_id == org.id]
     matches = []
+    locked: datetime | None = None
     for person in candidates:
         stored = auth.password_hash(person.id)
-        if stored is not None and hasher.verify(stored, password):
+        if stored is None:
+            continue
+        attempts = auth.attempts(person.id)
+        if attempts.is_locked(now):
+            locked = attempts.locked_until
+            continue
+        if hasher.verify(stored, password):
             matches.append((person, stored))
+            if attempts.failures:
+                auth.set_attempts(person.id, Attempts())
+        else:
+            auth.set_attempts(person.id, attempts.after_failure(now))
+    if not matches and locked is not None:
+        raise NotAuthenticated(f"Too many wrong passwords: sign-in is paused until "
+                               f"{locked:%H:%M} UTC.")
     if len(matches) != 1:
         if len(matches) > 1:
             raise NotAuthenticated("This email belongs to several organisations; "
@@ -105,13 +120,12 @@ def sign_out(auth: AuthRepo, token: str) -> None:
 
 
 def _active_person(people: PeopleRepo, person_id: int) -> Person:
-    for org in people.organisations():
-        person = people.person(org.id, person_id)
-        if person is not None:
-            if not person.active:
-                raise NotAuthenticated("This account is deactivated.")
-            return person
-    raise NotAuthenticated("This account no longer exists.")
+    person = people.person_by_id(person_id)
+    if person is None:
+        raise NotAuthenticated("This account no longer exists.")
+    if not person.active:
+        raise NotAuthenticated("This account is deactivated.")
+    return person
 
 
 def create_token(people: PeopleRepo, auth: AuthRepo, actor: Actor | None, person: Person,

@@ -347,3 +347,91 @@ def create_person(repo: PeopleRepo, org: Organisation, actor: Actor, person: Per
     created = repo.person_by_email(org.id, person.email)
     assert created is not None
     return created
+
+
+UPDATABLE = ("name", "external_id", "timezone", "working_hours", "manager_email", "roles",
+             "active")
+
+
+def update_person(repo: PeopleRepo, actor: Actor, person_id: int, changes: dict[str, object],
+                  now: datetime) -> Person:
+    """Change some fields of one person (admins). Every problem is reported, by field.
+
+    `changes` holds only the fields the caller sent; `manager_email` None removes the manager.
+    An admin cannot deactivate themselves or drop their own admin role (nobody could undo it).
+    """
+    require(actor, Action.MANAGE_PEOPLE, Target(actor.org_id))
+    person = repo.person(actor.org_id, person_id)
+    if person is None:
+        raise NotFound(f"No person with id {person_id}.")
+    problems: list[Problem] = []
+
+    def bad(name: str, message: str) -> None:
+        problems.append(Problem("body", message, field=name))
+
+    for name in changes:
+        if name not in UPDATABLE:
+            bad(name, f"cannot be changed here (changeable: {', '.join(UPDATABLE)})")
+    name = str(changes.get("name", person.name))
+    if (msg := rules.name_problem(name)) is not None:
+        bad("name", msg)
+    timezone = str(changes.get("timezone", person.timezone))
+    if (msg := rules.timezone_problem(timezone)) is not None:
+        bad("timezone", msg)
+    hours = str(changes.get("working_hours", person.working_hours))
+    if (msg := rules.working_hours_problem(hours)) is not None:
+        bad("working_hours", msg)
+    external_id = changes.get("external_id", person.external_id)
+    external_id = str(external_id) if external_id else None
+    if external_id and external_id != person.external_id:
+        clash = next((p for p in repo.people(actor.org_id)
+                      if p.external_id == external_id and p.id != person.id), None)
+        if clash is not None:
+            bad("external_id", f"{external_id!r} already belongs to {clash.email}")
+    manager_id = person.manager_id
+    if "manager_email" in changes:
+        raw = changes["manager_email"]
+        if raw is None or raw == "":
+            manager_id = None
+        else:
+            manager = repo.person_by_email(actor.org_id, rules.normalise_email(str(raw)))
+            if manager is None:
+                bad("manager_email", f"no person with email {raw} in this organisation")
+            elif manager.id == person.id:
+                bad("manager_email", "a person cannot be their own manager")
+            else:
+                line = {p.id: p.manager_id for p in repo.people(actor.org_id)}
+                current: int | None = manager.id
+                seen = {person.id}
+                while current is not None and current not in seen:
+                    seen.add(current)
+                    current = line.get(current)
+                if current == person.id:
+                    bad("manager_email", f"{manager.email} reports (through others) to "
+                        f"{person.email}; that would make a loop")
+                else:
+                    manager_id = manager.id
+    roles = person.roles
+    if "roles" in changes:
+        raw_roles = changes["roles"]
+        names = raw_roles if isinstance(raw_roles, list) else []
+        roles, unknown = rules.parse_roles(";".join(str(r) for r in names))
+        for unknown_name in unknown:
+            bad("roles", f"unknown role {unknown_name!r} (roles: {', '.join(rules.ROLE_VALUES)})")
+        roles = roles | {Role.LEARNER}
+        if person.id == actor.person_id and Role.ADMIN in person.roles \
+                and Role.ADMIN not in roles:
+            bad("roles", "you cannot remove your own admin role; ask another admin")
+    active = bool(changes.get("active", person.active))
+    if not active and person.id == actor.person_id:
+        bad("active", "you cannot deactivate yourself")
+    if problems:
+        raise InvalidInput(problems)
+    repo.update_person(person.id, PersonFields(person.email, name, external_id, timezone, hours,
+                                               manager_id), now)
+    if roles != person.roles:
+        repo.set_roles(person.id, roles)
+    repo.set_active(person.id, active, now)
+    updated = repo.person(actor.org_id, person.id)
+    assert updated is not None
+    return updated

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from learnloop.domain.lockout import Attempts
 from learnloop.services.ports import StoredSession, StoredToken
 from learnloop.store import tables as t
 
@@ -24,11 +25,23 @@ class SqlAuth:
         row = self.db.get(t.Account, person_id)
         return row.password_hash if row else None
 
+    def attempts(self, person_id: int) -> Attempts:
+        row = self.db.get(t.Account, person_id)
+        if row is None:
+            return Attempts()
+        return Attempts(row.failed_attempts, row.locked_until)
+
+    def set_attempts(self, person_id: int, attempts: Attempts) -> None:
+        row = self.db.get(t.Account, person_id)
+        if row is not None:
+            row.failed_attempts, row.locked_until = attempts.failures, attempts.locked_until
+            self.db.flush()
+
     def set_password_hash(self, person_id: int, password_hash: str, now: datetime) -> None:
         row = self.db.get(t.Account, person_id)
         if row is None:
             self.db.add(t.Account(person_id=person_id, password_hash=password_hash,
-                                       updated_at=now))
+                                  updated_at=now, failed_attempts=0, locked_until=None))
         else:
             row.password_hash, row.updated_at = password_hash, now
         self.db.flush()

@@ -70,6 +70,10 @@ class SqlPeople:
             return None
         return self._people([row])[0]
 
+    def person_by_id(self, person_id: int) -> Person | None:
+        row = self.db.get(t.PersonRow, person_id)
+        return self._people([row])[0] if row else None
+
     def person_by_email(self, org_id: int, email: str) -> Person | None:
         row = self.db.scalar(select(t.PersonRow).where(
             t.PersonRow.org_id == org_id, t.PersonRow.email == email))
@@ -105,6 +109,13 @@ class SqlPeople:
             row.timezone, row.working_hours = fields.timezone, fields.working_hours
             row.manager_id = fields.manager_id
             row.updated_at = now
+            self.db.flush()
+
+    def set_active(self, person_id: int, active: bool, now: datetime) -> None:
+        row = self.db.get(t.PersonRow, person_id)
+        assert row is not None
+        if row.active != active:
+            row.active, row.updated_at = active, now
             self.db.flush()
 
     def set_roles(self, person_id: int, roles: frozenset[Role]) -> None:

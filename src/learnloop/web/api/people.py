@@ -17,6 +17,7 @@ from learnloop.web.api.schemas import (
     NewTokenOut,
     PersonIn,
     PersonOut,
+    PersonPatch,
     TeamOut,
     TokenIn,
     TokenOut,
@@ -78,6 +79,22 @@ def create_person(body: PersonIn, repos: ReposDep, user: CurrentUser,
     except InvalidInput as exc:
         raise InvalidInput(_body_problems(exc.problems)) from None
     return PersonOut.of(created)
+
+
+@router.patch("/people/{person_id}", response_model=PersonOut)
+def patch_person(person_id: int, body: PersonPatch, repos: ReposDep, user: CurrentUser,
+                 now: NowDep) -> PersonOut:
+    """Change a person's name, ids, time zone, working hours, manager, roles or status
+    (admins)."""
+    changes = body.model_dump(exclude_unset=True)
+    for key in ("name", "timezone", "working_hours", "roles", "active"):
+        if key in changes and changes[key] is None:
+            raise InvalidInput([Problem("body", "must not be null", field=f"$.{key}")])
+    try:
+        updated = people.update_person(repos.people, user.actor, person_id, changes, now)
+    except InvalidInput as exc:
+        raise InvalidInput(_body_problems(exc.problems)) from None
+    return PersonOut.of(updated)
 
 
 @router.post("/people/import", response_model=ImportOut,

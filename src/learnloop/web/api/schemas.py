@@ -63,6 +63,19 @@ class PersonIn(BaseModel):
     working_hours: str | None = Field(default=None, max_length=11)
 
 
+class PersonPatch(BaseModel):
+    """Only the fields sent are changed; `manager_email: null` removes the manager."""
+
+    model_config = STRICT
+    name: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    working_hours: str | None = Field(default=None, max_length=11)
+    manager_email: str | None = Field(default=None, max_length=254)
+    roles: list[str] | None = None
+    active: bool | None = None
+
+
 class TeamOut(BaseModel):
     id: int
     name: str
