@@ -210,7 +210,8 @@ def users_import(csv_file: Path, org_slug: str | None, database_url: str | None)
                 result = people.import_people(repos.people, organisation, None, inputs,
                                               utc_now(), where=csv_file.name)
                 bar.update(task, advance=1)
-        console.print(f"{result.rows} rows: {result.created} created, {result.updated} updated, "
+        rows = f"{result.rows} row{'' if result.rows == 1 else 's'}"
+        console.print(f"{rows}: {result.created} created, {result.updated} updated, "
                       f"{result.teams_created} new teams")
         rt.close()
 

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from learnloop.domain.access import Action, Target, require
+from learnloop.domain.errors import InvalidInput
 from learnloop.domain.people import Team
-from learnloop.web.deps import CurrentUser, ReposDep
+from learnloop.domain.problems import Problem
+from learnloop.services import people as people_service
+from learnloop.web import csrf
+from learnloop.web.deps import CurrentUser, NowDep, ReposDep
 from learnloop.web.pages.common import render
+
+MAX_CSV_BYTES = 5_000_000
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin/people", response_class=HTMLResponse)
-def admin_people(request: Request, repos: ReposDep, user: CurrentUser,
-                 q: str = "") -> HTMLResponse:
+def admin_people(request: Request, repos: ReposDep, user: CurrentUser, q: str = "",
+                 imported: str | None = None) -> HTMLResponse:
     require(user.actor, Action.MANAGE_PEOPLE, Target(user.actor.org_id))
+    return _people_page(request, repos, user, q, notice=imported)
+
+
+def _people_page(request: Request, repos: ReposDep, user: CurrentUser, q: str = "",
+                 notice: str | None = None, problems: list[Problem] | None = None,
+                 status_code: int = 200) -> HTMLResponse:
     everyone = repos.people.people(user.actor.org_id)
     by_id = {p.id: p for p in everyone}
     teams = {t.id: t for t in repos.people.teams(user.actor.org_id)}
@@ -34,7 +48,43 @@ def admin_people(request: Request, repos: ReposDep, user: CurrentUser,
         for p in shown
     ]
     template = "people_rows.html" if request.headers.get("hx-request") else "admin_people.html"
-    return render(request, template, user, rows=rows, q=q, total=len(everyone))
+    return render(request, template, user, status_code=status_code, rows=rows, q=q,
+                  total=len(everyone), notice=notice, problems=problems or [])
+
+
+@router.post("/admin/people/import", response_class=HTMLResponse)
+async def admin_import(request: Request, repos: ReposDep, user: CurrentUser, now: NowDep,
+                       file: UploadFile, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Upload a people CSV; on any problem nothing is written and every line is listed."""
+    csrf.check_session(user, csrf_token)
+    require(user.actor, Action.MANAGE_PEOPLE, Target(user.actor.org_id))
+    org = repos.people.organisation(user.actor.org_id)
+    assert org is not None
+    name = file.filename or "upload.csv"
+    raw = await file.read(MAX_CSV_BYTES + 1)
+    problems: list[Problem] = []
+    if len(raw) > MAX_CSV_BYTES:
+        problems.append(Problem(name, f"the file is larger than {MAX_CSV_BYTES} bytes"))
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            problems.append(Problem(name, "the file is not UTF-8 text"))
+        else:
+            inputs, problems = people_service.parse_csv(text, name)
+            if not problems:
+                try:
+                    result = people_service.import_people(repos.people, org, user.actor,
+                                                          inputs, now, where=name)
+                except InvalidInput as exc:
+                    problems = exc.problems
+                else:
+                    notice = (f"{result.rows} row{'' if result.rows == 1 else 's'}: "
+                              f"{result.created} created, "
+                              f"{result.updated} updated, {result.teams_created} new teams")
+                    return RedirectResponse(f"/admin/people?imported={notice}",
+                                            status_code=303)
+    return _people_page(request, repos, user, problems=problems, status_code=400)
 
 
 def _tree(teams: list[Team]) -> list[tuple[int, Team]]:
