@@ -69,7 +69,11 @@ class Shape:
             if required:
                 self.problem(name, f"{self.what} needs '{name}'", self.line())
             return default
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, bool):
+            self.problem(name, f"must be text, but YAML read a boolean ({value}); words like "
+                               "yes, no, on and off need quotes")
+            return default
+        if not isinstance(value, str | int | float):
             self.problem(name, "must be text")
             return default
         text = str(value).strip()

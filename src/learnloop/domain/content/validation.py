@@ -193,10 +193,6 @@ def _check_family(report: _Report, family: ItemFamily, skill_ids: set[str],
     for name, values in family.grid:
         if not values:
             report.error(src, "params", f"grid parameter {name!r} has no values")
-    for i, row in enumerate(family.rows):
-        row_names = {name for name, _ in row}
-        if family.grid and row_names & {name for name, _ in family.grid}:
-            report.error(src, "params", f"row {i + 1} repeats a grid parameter")
     for name, source in family.derived:
         if name in known:
             report.error(src, "derived", f"derived value {name!r} shadows a parameter")
