@@ -5,7 +5,6 @@ Every setting is documented in docs/configuration.md; a test fails when one is n
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -13,10 +12,10 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from learnloop.domain.errors import InvalidInput
+from learnloop.domain.people import timezone_problem
 from learnloop.domain.problems import Problem
 
 DEFAULT_DATA_DIR = Path("var")
-INSECURE_KEY = "change-me"
 
 
 class Settings(BaseSettings):
@@ -25,7 +24,6 @@ class Settings(BaseSettings):
     environment: Literal["development", "production", "test"] = "development"
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite file")
     data_dir: Path = DEFAULT_DATA_DIR
-    secret_key: str = INSECURE_KEY
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     cookie_secure: Literal["auto", "always", "never"] = "auto"
     auto_migrate: bool = True
@@ -35,11 +33,12 @@ class Settings(BaseSettings):
     min_group_size: int = Field(default=5, ge=2, le=100)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    @field_validator("secret_key")
+    @field_validator("default_timezone")
     @classmethod
-    def _key_length(cls, value: str) -> str:
-        if value != INSECURE_KEY and len(value) < 32:
-            raise ValueError("must be at least 32 characters")
+    def _known_timezone(cls, value: str) -> str:
+        problem = timezone_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @property
@@ -48,20 +47,16 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'learnloop.db').as_posix()}"
 
-    def effective_secret_key(self) -> str:
-        """The signing key; a random one per process in development when none is set."""
-        if self.secret_key != INSECURE_KEY:
-            return self.secret_key
-        return _DEV_KEY
+    @property
+    def shows_demo_accounts(self) -> bool:
+        """The sign-in page lists demo accounts only outside production."""
+        return self.environment != "production"
 
     def check_production(self) -> None:
-        if self.environment == "production" and self.secret_key == INSECURE_KEY:
+        if self.environment == "production" and self.cookie_secure == "never":
             raise InvalidInput([Problem(
-                "environment", "LEARNLOOP_SECRET_KEY must be set (32+ characters) in production",
-                field="LEARNLOOP_SECRET_KEY")])
-
-
-_DEV_KEY = secrets.token_urlsafe(48)
+                "environment", "cookies must not be sent over plain HTTP in production",
+                field="LEARNLOOP_COOKIE_SECURE")])
 
 
 def load_settings(**overrides: object) -> Settings:

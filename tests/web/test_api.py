@@ -125,11 +125,16 @@ def _files(**changes: str) -> dict[str, str]:
 def test_publish_pack_over_the_api(client: TestClient, token_for: Headers) -> None:
     headers = token_for("amy")
     same = client.post("/api/v1/content/packs", headers=headers, json={"files": _files()})
-    assert same.status_code == 201
+    assert same.status_code == 200
     assert same.json()["unchanged"] is True
     changed = client.post("/api/v1/content/packs", headers=headers, json={
         "files": _files(**{"pack.yaml": "id: starter\ntitle: Starter pack, revised\n"})})
+    assert changed.status_code == 201
     assert changed.json()["version"]["number"] == 2
+    stray = client.post("/api/v1/content/packs", headers=headers,
+                        json={"files": _files(**{"notes/todo.txt": "x"})})
+    assert stray.status_code == 400
+    assert stray.json()["problems"][0]["field"] == "$.files['notes/todo.txt']"
     assert client.post("/api/v1/content/packs", headers=token_for("ann"),
                        json={"files": _files()}).status_code == 403
 

@@ -25,6 +25,7 @@ from learnloop.domain.people import timezone_problem
 from learnloop.domain.problems import Problem, errors_in
 from learnloop.packs import read_pack
 from learnloop.services import auth, content, people
+from learnloop.settings import load_settings
 from learnloop.store import migrate
 from learnloop.store.unit import transaction
 
@@ -90,11 +91,18 @@ def org() -> None:
 @org.command("create")
 @click.argument("slug")
 @click.argument("name")
-@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--timezone", default=None,
+              help="Default time zone for new people (default: LEARNLOOP_DEFAULT_TIMEZONE).")
 @DB_OPTION
-def org_create(slug: str, name: str, timezone: str, database_url: str | None) -> None:
+def org_create(slug: str, name: str, timezone: str | None, database_url: str | None) -> None:
     """Create an organisation."""
     problems = []
+    if timezone is None:
+        try:
+            timezone = load_settings().default_timezone
+        except InvalidInput as exc:
+            show_problems(exc.problems)
+            fail("invalid settings", EXIT_ENVIRONMENT)
     if not is_slug(slug):
         problems.append(Problem("arguments", "must be lower-case letters, digits and '-'",
                                 field="slug"))
@@ -260,7 +268,8 @@ def users_token(email: str, name: str, org_slug: str | None, database_url: str |
 @main.command()
 @DB_OPTION
 def demo(database_url: str | None) -> None:
-    """Create the demo organisation: 3 teams, 25 people with managers, the demo pack."""
+    """Create (or refresh) the demo organisation: a marketing division with 3 teams,
+    25 people with managers and roles, accounts, and the demo content pack."""
     from learnloop.demo import (
         DEMO_ORG_NAME,
         DEMO_ORG_SLUG,
@@ -310,11 +319,12 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
 
     from learnloop.web.app import create_app
 
-    rt = _runtime(database_url)
-    try:
-        app = create_app(rt.settings, engine=rt.engine)
-    except LearnloopError as exc:
-        fail(exc.message, EXIT_ENVIRONMENT)
+    with handled():
+        rt = _runtime(database_url)
+        try:
+            app = create_app(rt.settings, engine=rt.engine)
+        except LearnloopError as exc:
+            fail(exc.message, EXIT_ENVIRONMENT)
     bind_host, bind_port = host or rt.settings.host, port or rt.settings.port
     errors.print(f"learnloop {__version__} on http://{bind_host}:{bind_port}/ "
                  f"(database: {rt.engine.url.render_as_string(hide_password=True)})")

@@ -56,6 +56,9 @@ def handled() -> Iterator[None]:
         fail(exc.message, EXIT_FORBIDDEN)
     except LearnloopError as exc:
         fail(exc.message, EXIT_INVALID)
+    except ImportError as exc:
+        fail(f"a driver is missing ({exc.name or exc}); for PostgreSQL install "
+             "learnloop[postgres]", EXIT_ENVIRONMENT)
     except OperationalError as exc:
         fail(f"cannot use the database: {exc.orig}", EXIT_ENVIRONMENT)
     except SQLAlchemyError as exc:

@@ -4,7 +4,7 @@
     ├── InvalidInput        the input breaks a rule; carries every Problem found   (HTTP 400)
     ├── NotAuthenticated    no valid session or token                              (HTTP 401)
     ├── Forbidden           signed in, but the access rules say no                 (HTTP 403)
-    ├── NotFound            no such thing, or not visible to this person           (HTTP 404)
+    ├── NotFound            no such thing                                           (HTTP 404)
     └── Conflict            the request clashes with what is stored                (HTTP 409)
 
 The web layer maps each class to its status in one place (`learnloop.web.errors`); the CLI maps

@@ -62,7 +62,7 @@ def files_digest(files: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
-def _is_pack_file(rel: str) -> bool:
+def is_pack_file(rel: str) -> bool:
     if rel in ("pack.yaml", "skills.yaml", "preflight.yaml"):
         return True
     if rel.startswith("lessons/") and rel.endswith(".md") and rel.count("/") == 1:
@@ -80,7 +80,7 @@ def read_pack(folder: Path) -> PackReading:
         if not path.is_file():
             continue
         rel = path.relative_to(folder).as_posix()
-        if not _is_pack_file(rel):
+        if not is_pack_file(rel):
             continue
         if path.stat().st_size > MAX_FILE_BYTES:
             problems.append(Problem(rel, f"file is larger than {MAX_FILE_BYTES} bytes"))

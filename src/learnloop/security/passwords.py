@@ -8,7 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 class Argon2Passwords:
     def __init__(self, *, fast: bool = False) -> None:
-        # `fast` lowers the cost for tests and the demo's bulk account creation only.
+        # `fast` lowers the cost for tests only; every real path uses the library's defaults.
         self._hasher = (
             PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
             if fast else PasswordHasher()

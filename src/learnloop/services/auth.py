@@ -34,6 +34,10 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class OrganisationNeeded(NotAuthenticated):
+    """The email and password match accounts in more than one organisation."""
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     token: str
@@ -94,12 +98,13 @@ def sign_in(people: PeopleRepo, auth: AuthRepo, hasher: PasswordHasher, email: s
                                f"{locked:%H:%M} UTC.")
     if len(matches) != 1:
         if len(matches) > 1:
-            raise NotAuthenticated("This email belongs to several organisations; "
-                                   "name the organisation.")
+            raise OrganisationNeeded("This email belongs to several organisations; "
+                                     "name the organisation.")
         raise NotAuthenticated(WRONG_CREDENTIALS)
     person, stored = matches[0]
     if hasher.needs_rehash(stored):
         auth.set_password_hash(person.id, hasher.hash(password), now)
+    auth.delete_expired_sessions(now)
     token, csrf = new_token(), new_token()
     expires = now + timedelta(hours=session_hours)
     auth.add_session(digest(token), person.id, csrf, now, expires)

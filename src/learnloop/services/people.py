@@ -21,6 +21,7 @@ from learnloop.services.ports import PeopleRepo, PersonFields
 COLUMNS = ("email", "name", "external_id", "team", "parent_team", "manager_email", "manages",
            "roles", "timezone", "working_hours")
 REQUIRED = ("email", "name")
+MAX_TEXT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,11 @@ def person_from_row(values: dict[str, str], where: str, line: int | None
     if values.get("parent_team") and values.get("parent_team") == values.get("team"):
         bad("parent_team", "a team cannot be its own parent")
     manages = tuple(t.strip() for t in values.get("manages", "").split(";") if t.strip())
+    for column in ("external_id", "team", "parent_team"):
+        if len(values.get(column, "")) > MAX_TEXT:
+            bad(column, f"must be at most {MAX_TEXT} characters")
+    if any(len(team) > MAX_TEXT for team in manages):
+        bad("manages", f"team names must be at most {MAX_TEXT} characters")
     if problems:
         return None, problems
     if manages:

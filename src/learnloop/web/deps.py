@@ -18,12 +18,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_repos(request: Request) -> Iterator[Repos]:
-    """The request's transaction: committed when the handler returns, rolled back on error."""
+    """The request's transaction: committed when the handler returns and before the response
+    is sent (scope="function"), rolled back on error, so a client never sees a success that a
+    failed commit undid."""
     with transaction(request.app.state.sessions) as repos:
         yield repos
 
 
-ReposDep = Annotated[Repos, Depends(get_repos)]
+ReposDep = Annotated[Repos, Depends(get_repos, scope="function")]
 
 
 def get_now(request: Request) -> datetime:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
 from learnloop.domain.access import Action, Target, can
 from learnloop.domain.content import variants
 from learnloop.domain.content.model import Pack
 from learnloop.domain.errors import InvalidInput, NotFound
 from learnloop.domain.problems import Problem
-from learnloop.packs.reader import read_pack_files
+from learnloop.packs.reader import is_pack_file, read_pack_files
 from learnloop.services import content
 from learnloop.services.ports import StoredVersion
 from learnloop.web.api.people import ERRORS
@@ -42,13 +42,25 @@ def list_versions(repos: ReposDep, user: CurrentUser) -> list[VersionOut]:
     return [_version(v) for v in repos.content.versions(user.actor.org_id)]
 
 
-@router.post("/packs", response_model=PublishOut, status_code=status.HTTP_201_CREATED)
-def publish(body: PackIn, repos: ReposDep, user: CurrentUser, now: NowDep) -> PublishOut:
-    """Publish a pack's files as a new immutable version (authors); nothing on any error."""
+@router.post("/packs", response_model=PublishOut, status_code=status.HTTP_201_CREATED,
+             responses={200: {"model": PublishOut,
+                              "description": "The latest version already has these files"}})
+def publish(body: PackIn, repos: ReposDep, user: CurrentUser, now: NowDep,
+            response: Response) -> PublishOut:
+    """Publish a pack's files as a new immutable version (authors); nothing on any error.
+
+    201 with the new version; 200 when the latest version already has exactly these files."""
     if len(body.files) > MAX_FILES:
         raise InvalidInput([Problem("body", f"at most {MAX_FILES} files", field="$.files")])
+    strays = [Problem("body", "not a pack file (pack.yaml, skills.yaml, preflight.yaml, "
+                              "lessons/*.md, items/*.yaml)", field=f"$.files[{path!r}]")
+              for path in sorted(body.files) if not is_pack_file(path)]
+    if strays:
+        raise InvalidInput(strays)
     reading = read_pack_files(body.files)
     outcome = content.publish(repos.content, user.actor.org_id, user.actor, reading, now)
+    if outcome.unchanged:
+        response.status_code = status.HTTP_200_OK
     return PublishOut(version=_version(outcome.version), unchanged=outcome.unchanged,
                       warnings=[ProblemOut(**problem_json(p)) for p in outcome.warnings])
 

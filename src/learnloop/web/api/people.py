@@ -87,9 +87,11 @@ def patch_person(person_id: int, body: PersonPatch, repos: ReposDep, user: Curre
     """Change a person's name, ids, time zone, working hours, manager, roles or status
     (admins)."""
     changes = body.model_dump(exclude_unset=True)
-    for key in ("name", "timezone", "working_hours", "roles", "active"):
-        if key in changes and changes[key] is None:
-            raise InvalidInput([Problem("body", "must not be null", field=f"$.{key}")])
+    nulls = [Problem("body", "must not be null", field=f"$.{key}")
+             for key in ("name", "timezone", "working_hours", "roles", "active")
+             if key in changes and changes[key] is None]
+    if nulls:
+        raise InvalidInput(nulls)
     try:
         updated = people.update_person(repos.people, user.actor, person_id, changes, now)
     except InvalidInput as exc:
@@ -133,8 +135,11 @@ def my_tokens(repos: ReposDep, user: CurrentUser) -> list[TokenOut]:
 
 @router.post("/me/tokens", response_model=NewTokenOut, status_code=status.HTTP_201_CREATED)
 def new_token(body: TokenIn, repos: ReposDep, user: CurrentUser, now: NowDep) -> NewTokenOut:
-    plain, t = auth.create_token(repos.people, repos.auth, user.actor, user.person, body.name,
-                                 now, lambda: secrets.token_urlsafe(32))
+    try:
+        plain, t = auth.create_token(repos.people, repos.auth, user.actor, user.person,
+                                     body.name, now, lambda: secrets.token_urlsafe(32))
+    except InvalidInput as exc:
+        raise InvalidInput(_body_problems(exc.problems)) from None
     return NewTokenOut(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at,
                        last_used_at=t.last_used_at, revoked_at=t.revoked_at, token=plain)
 

@@ -28,7 +28,9 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _demo_accounts(repos: ReposDep) -> list[tuple[str, str]]:
+def _demo_accounts(request: Request, repos: ReposDep) -> list[tuple[str, str]]:
+    if not request.app.state.settings.shows_demo_accounts:
+        return []
     orgs = [o for o in repos.people.organisations() if o.is_demo]
     if not orgs:
         return []
@@ -49,7 +51,8 @@ def signin_form(request: Request, repos: ReposDep, user: MaybeUser,
         return RedirectResponse(_safe_next(next), status_code=303)
     token = csrf.new_or_existing(request)
     response = render(request, "signin.html", None, next=_safe_next(next), error=None,
-                      email="", demo=_demo_accounts(repos), csrf_token=token)
+                      email="", demo=_demo_accounts(request, repos), csrf_token=token,
+                      ask_org=False, organisation="")
     csrf.set_pre_session_cookie(response, token, _secure(request))
     return response
 
@@ -59,17 +62,19 @@ def signin(request: Request, repos: ReposDep, now: NowDep,
            email: Annotated[str, Form(max_length=254)],
            password: Annotated[str, Form(max_length=1024)],
            csrf_token: Annotated[str, Form()] = "",
-           next: Annotated[str, Form()] = "/") -> Response:
+           next: Annotated[str, Form()] = "/",
+           organisation: Annotated[str, Form(max_length=64)] = "") -> Response:
     csrf.check_pre_session(request, csrf_token)
     settings = request.app.state.settings
     try:
         signed = auth.sign_in(repos.people, repos.auth, request.app.state.passwords, email,
                               password, now, lambda: secrets.token_urlsafe(32),
-                              settings.session_hours)
+                              settings.session_hours, org_slug=organisation.strip() or None)
     except NotAuthenticated as exc:
+        ask_org = isinstance(exc, auth.OrganisationNeeded) or bool(organisation)
         return render(request, "signin.html", None, status_code=401, next=_safe_next(next),
-                      error=exc.message, email=email, demo=_demo_accounts(repos),
-                      csrf_token=csrf_token)
+                      error=exc.message, email=email, demo=_demo_accounts(request, repos),
+                      csrf_token=csrf_token, ask_org=ask_org, organisation=organisation)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, signed.token, httponly=True, samesite="lax",
                         secure=_secure(request), max_age=settings.session_hours * 3600,
