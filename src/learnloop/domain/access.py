@@ -119,7 +119,7 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
 def require(actor: Actor, action: Action, target: Target) -> None:
     decision = decide(actor, action, target)
     if not decision.allowed:
-        raise Forbidden(f"Not allowed: {decision.reason}.")
+        raise Forbidden(f"{decision.reason[0].upper()}{decision.reason[1:]}.")
 
 
 def can(actor: Actor, action: Action, target: Target) -> bool:

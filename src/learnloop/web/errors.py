@@ -23,6 +23,7 @@ from learnloop.domain.errors import (
     NotFound,
 )
 from learnloop.domain.problems import Problem
+from learnloop.web.pages.common import render
 
 STATUS: dict[type[LearnloopError], int] = {
     InvalidInput: 400,
@@ -87,12 +88,9 @@ def _render(request: Request, status: int, code: str, message: str,
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
-    templates = request.app.state.templates
-    return templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "error.html",
-        {"status": status, "message": message, "problems": problems or [],
-         "user": getattr(request.state, "user", None)},
-        status_code=status)
+    return render(request, "error.html", getattr(request.state, "user", None),
+                  status_code=status, status=status, message=message,
+                  problems=problems or [])
 
 
 def install(app: FastAPI) -> None:

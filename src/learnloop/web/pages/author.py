@@ -33,8 +33,9 @@ def author_pack(request: Request, pack_slug: str, number: int, repos: ReposDep,
     if skill is not None and pack.skill(skill) is None:
         raise NotFound(f"No skill {skill!r} in this pack.")
     counts = {f.id: variants.variant_count(f) for f in pack.families}
+    first = {f.id: variants.make_item(f, 0).stem for f in pack.families}
     return render(request, "author_pack.html", user, version=version, pack=pack,
-                  selected=skill, counts=counts)
+                  selected=skill, counts=counts, first=first)
 
 
 @router.get("/author/{pack_slug}/v/{number}/families/{family_id}",

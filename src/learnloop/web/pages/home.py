@@ -34,5 +34,4 @@ def home(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
     return render(request, "home.html", user, org=org, packs=list(latest.values()),
                   reports=reports, manager=manager, my_teams=my_teams,
                   can_author=can(actor, Action.BROWSE_CONTENT, Target(actor.org_id)),
-                  can_admin=can(actor, Action.MANAGE_PEOPLE, Target(actor.org_id)),
-                  sees_aggregates=can(actor, Action.VIEW_AGGREGATES, Target(actor.org_id)))
+                  can_admin=can(actor, Action.MANAGE_PEOPLE, Target(actor.org_id)))
