@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from learnloop import __version__
 from learnloop.cli.output import (
@@ -150,7 +151,7 @@ def content_validate(path: Path) -> None:
         fail(f"{len(errs)} error(s), {len(problems) - len(errs)} warning(s) in {path}",
              EXIT_INVALID)
     _summary_lines(content.summarise(reading.pack))
-    console.print(f"[green]valid[/green]: {path} ({len(problems)} warning(s))")
+    console.print(f"[green]valid[/green]: {escape(str(path))} ({len(problems)} warning(s))")
 
 
 @content_group.command("import")
@@ -240,7 +241,7 @@ def users_set_password(email: str, password: str, org_slug: str | None,
             if person is None:
                 raise NotFound(f"No person with email {email} in {organisation.slug}.")
             auth.set_password(repos.auth, rt.passwords, person, password, utc_now())
-        console.print(f"password set for {email}")
+        console.print(f"password set for {escape(email)}")
         rt.close()
 
 
@@ -298,12 +299,12 @@ def demo(database_url: str | None) -> None:
                     utc_now(), tick)
         elapsed = time.perf_counter() - started
         what = "created" if outcome.created else "refreshed"
-        console.print(f"{what} demo organisation [bold]{outcome.organisation.name}[/bold] "
+        console.print(f"{what} demo organisation [bold]{escape(outcome.organisation.name)}[/bold] "
                       f"({outcome.people} people, {outcome.teams} teams, content pack version "
                       f"{outcome.pack_version}) in {elapsed:.1f} s")
         console.print(f"sign in with any of these (password: [bold]{DEMO_PASSWORD}[/bold]):")
         for role, name, email in outcome.accounts:
-            console.print(f"  {role:<9} {name:<16} {email}")
+            console.print(f"  {role:<9} {escape(name):<16} {escape(email)}")
         console.print("then run [bold]learnloop serve[/bold] and open "
                       f"http://{rt.settings.host}:{rt.settings.port}/")
         rt.close()

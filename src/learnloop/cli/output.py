@@ -13,6 +13,7 @@ from typing import NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -28,16 +29,16 @@ errors = Console(stderr=True, highlight=False)
 def show_problems(problems: list[Problem], limit: int = 500) -> None:
     for problem in problems[:limit]:
         colour = "red" if problem.is_error else "yellow"
-        field = f" [bold]{problem.field}[/bold]:" if problem.field else ""
+        field = f" [bold]{escape(problem.field)}[/bold]:" if problem.field else ""
         errors.print(f"[{colour}]{problem.severity.value}[/{colour}] "
-                     f"{problem.location()}:{field} {problem.message}", markup=True,
-                     soft_wrap=True)
+                     f"{escape(problem.location())}:{field} {escape(problem.message)}",
+                     markup=True, soft_wrap=True)
     if len(problems) > limit:
         errors.print(f"... and {len(problems) - limit} more")
 
 
 def fail(message: str, code: int) -> NoReturn:
-    errors.print(f"[red]error:[/red] {message}")
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     sys.exit(code)
 
 
