@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from learnloop.security.passwords import Argon2Passwords
 from learnloop.store import migrate
 from learnloop.store.engine import make_engine, session_factory
 from learnloop.store.tables import Base
@@ -106,3 +107,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
+
+
+@pytest.fixture(scope="session")
+def passwords() -> Argon2Passwords:
+    """A cheap Argon2 hasher: the same code path as production, at a test-friendly cost."""
+    return Argon2Passwords(fast=True)

@@ -35,21 +35,30 @@ class Located:
             path = path[:-1]
 
 
-def _convert(node: yaml.Node, path: Path, lines: dict[Path, int]) -> object:
+def _convert(node: yaml.Node, path: Path, lines: dict[Path, int],
+             done: dict[int, object]) -> object:
+    """Plain data for a node; a node reached again through an alias is converted once, so
+    nested aliases (a "billion laughs" document) cost time linear in the text."""
     lines.setdefault(path, node.start_mark.line + 1)
+    if id(node) in done:
+        return done[id(node)]
+    out: object
     if isinstance(node, yaml.MappingNode):
-        out: dict[str, object] = {}
+        mapping: dict[str, object] = {}
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             skey = str(key)
-            if skey in out:
+            if skey in mapping:
                 raise YamlSyntaxError(f"duplicate key {skey!r}", key_node.start_mark.line + 1)
             lines[(*path, skey)] = key_node.start_mark.line + 1
-            out[skey] = _convert(value_node, (*path, skey), lines)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(child, (*path, i), lines) for i, child in enumerate(node.value)]
-    return _scalar(node)
+            mapping[skey] = _convert(value_node, (*path, skey), lines, done)
+        out = mapping
+    elif isinstance(node, yaml.SequenceNode):
+        out = [_convert(child, (*path, i), lines, done) for i, child in enumerate(node.value)]
+    else:
+        out = _scalar(node)
+    done[id(node)] = out
+    return out
 
 
 def _scalar(node: yaml.Node) -> object:
@@ -79,7 +88,7 @@ def load(text: str, offset: int = 0) -> Located:
         return Located(None, {}, offset)
     lines: dict[Path, int] = {}
     try:
-        data = _convert(node, (), lines)
+        data = _convert(node, (), lines, {})
     except YamlSyntaxError as exc:
         raise YamlSyntaxError(str(exc), (exc.line or 0) + offset) from None
     return Located(data, lines, offset)

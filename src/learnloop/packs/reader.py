@@ -86,7 +86,7 @@ def read_pack(folder: Path) -> PackReading:
             problems.append(Problem(rel, f"file is larger than {MAX_FILE_BYTES} bytes"))
             continue
         try:
-            files[rel] = path.read_text(encoding="utf-8")
+            files[rel] = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as exc:
             problems.append(Problem(rel, f"file is not UTF-8 text ({exc.reason})"))
     reading = read_pack_files(files)

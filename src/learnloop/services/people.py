@@ -186,7 +186,9 @@ def check_inputs(repo: PeopleRepo, org: Organisation, inputs: list[PersonInput],
                                     field="manager_email"))
     # Line-manager cycles, counting stored managers for people the file does not change.
     stored_managers = {p.email: _email_of(existing, p.manager_id) for p in existing.values()}
-    managers = {**stored_managers, **{e: p.manager_email for e, p in by_email.items()}}
+    # A blank manager cell keeps the stored manager, so only filled cells override.
+    managers = {**stored_managers,
+                **{e: p.manager_email for e, p in by_email.items() if p.manager_email}}
     for email, person in by_email.items():
         seen = {email}
         current = managers.get(email)
@@ -286,7 +288,6 @@ def import_people(repo: PeopleRepo, org: Organisation, actor: Actor | None,
     for email, known in stored.items():
         ids.setdefault(email, known.id)
     # Second pass: managers, roles, teams.
-    memberships = repo.memberships(org.id)
     for person in inputs:
         pid = ids[person.email]
         current = repo.person(org.id, pid)
@@ -302,12 +303,25 @@ def import_people(repo: PeopleRepo, org: Organisation, actor: Actor | None,
             parent_id = team(person.parent_team).id if person.parent_team else t.parent_id
             repo.update_team(t.id, parent_id, t.manager_id)
             teams[t.name] = Team(t.id, t.org_id, t.name, parent_id, t.manager_id)
-            repo.set_memberships(pid, memberships.get(pid, set()) | {t.id})
+            repo.set_memberships(pid, {t.id})  # the file's team replaces the old one
         for name in person.manages:
             t = team(name)
             repo.update_team(t.id, t.parent_id, pid)
             teams[name] = Team(t.id, t.org_id, t.name, t.parent_id, pid)
     return result
+
+
+def import_csv(repo: PeopleRepo, org: Organisation, actor: Actor | None, text: str,
+               now: datetime, where: str = "people.csv") -> ImportResult:
+    """Parse, check and import a people CSV: every problem in the file in one InvalidInput."""
+    if actor is not None:
+        require(actor, Action.MANAGE_PEOPLE, Target(org.id))
+    inputs, problems = parse_csv(text, where)
+    problems += check_inputs(repo, org, inputs, where)
+    if problems:
+        raise InvalidInput(sorted(problems, key=lambda p: p.line or 0),
+                           "the file has problems; nothing was imported")
+    return import_people(repo, org, actor, inputs, now, where)
 
 
 def actor_for(repo: PeopleRepo, person: Person) -> Actor:

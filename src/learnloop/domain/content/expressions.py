@@ -14,6 +14,16 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 Number = int | float
+MAX_BITS = 1024  # integers beyond a float's range are refused, not computed
+
+
+def _power(base: Number, exponent: Number) -> Number:
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 \
+            and abs(base) > 1 and (abs(base).bit_length() - 1) * exponent > MAX_BITS:
+        raise OverflowError("integer power too large")
+    result: Number = operator.pow(base, exponent)
+    return result
+
 
 _BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
     ast.Add: operator.add,
@@ -22,7 +32,7 @@ _BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
+    ast.Pow: _power,
 }
 _UNARY: dict[type[ast.unaryop], Callable[[Number], Number]] = {
     ast.USub: operator.neg,
@@ -53,6 +63,8 @@ def parse(source: str) -> ast.Expression:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid expression: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression is nested too deeply") from None
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
@@ -112,18 +124,24 @@ def evaluate(source: str, values: Mapping[str, object]) -> Number:
                 raise ExpressionError("number too large") from None
             if isinstance(result, complex):
                 raise ExpressionError("result is not a real number")
+            if isinstance(result, int) and result.bit_length() > MAX_BITS:
+                raise ExpressionError("number too large")
             return result
         if isinstance(node, ast.UnaryOp):
             return _UNARY[type(node.op)](ev(node.operand))
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
+            args = [ev(a) for a in node.args]
             try:
-                return _FUNCTIONS[node.func.id](*(ev(a) for a in node.args))
-            except TypeError as exc:
+                return _FUNCTIONS[node.func.id](*args)
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise ExpressionError(f"{node.func.id}(): {exc}") from None
         raise ExpressionError(f"{type(node).__name__} is not allowed")  # pragma: no cover
 
-    result = ev(tree)
+    try:
+        result = ev(tree)
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply") from None
     if isinstance(result, float) and not math.isfinite(result):
         raise ExpressionError("result is not a finite number")
     return result

@@ -35,7 +35,8 @@ def show(value: object) -> str:
     if isinstance(value, float):
         if value.is_integer():
             return f"{int(value):,}" if abs(value) >= 10000 else str(int(value))
-        return f"{value:.4f}".rstrip("0").rstrip(".")
+        grouping = "," if abs(value) >= 10000 else ""
+        return f"{value:{grouping}.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}" if abs(value) >= 10000 else str(value)
     return str(value)

@@ -23,6 +23,8 @@ from learnloop.domain.problems import Problem, Severity
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 MIN_MINUTES, MAX_MINUTES = 3, 7
+MAX_TITLE = 200  # titles and names are stored in columns of this length
+MAX_VARIANTS = 10_000  # a grid is a product: a few long lists multiply fast
 
 
 def is_slug(value: str) -> bool:
@@ -64,6 +66,12 @@ def _slug_rule(report: _Report, source: Source, field: str, value: str,
         )
 
 
+def _title_rule(report: _Report, source: Source, field: str, value: str) -> None:
+    if len(value) > MAX_TITLE:
+        report.error(source, field, f"must be at most {MAX_TITLE} characters "
+                                    f"(got {len(value)})")
+
+
 def _duplicates(report: _Report, kind: str,
                 entries: Iterable[tuple[str, Source, int | None]]) -> None:
     entries = list(entries)
@@ -79,6 +87,7 @@ def _duplicates(report: _Report, kind: str,
 def validate_pack(pack: Pack) -> list[Problem]:
     report = _Report()
     _slug_rule(report, pack.source, "id", pack.id)
+    _title_rule(report, pack.source, "title", pack.title)
     if not pack.skills:
         report.error(pack.source, None, "a pack needs at least one skill")
 
@@ -88,6 +97,7 @@ def validate_pack(pack: Pack) -> list[Problem]:
 
     for skill in pack.skills:
         _slug_rule(report, skill.source, "id", skill.id)
+        _title_rule(report, skill.source, "name", skill.name)
         for m in skill.misconceptions:
             _slug_rule(report, m.source, "id", m.id)
     _duplicates(report, "skill", ((s.id, s.source, None) for s in pack.skills))
@@ -123,6 +133,7 @@ def _check_lesson(report: _Report, lesson: Lesson, skill_ids: set[str],
                   lessons: dict[str, Lesson]) -> None:
     src = lesson.source
     _slug_rule(report, src, "id", lesson.id)
+    _title_rule(report, src, "title", lesson.title)
     if lesson.skill not in skill_ids:
         report.error(src, "skill", f"unknown skill {lesson.skill!r}")
     if not MIN_MINUTES <= lesson.minutes <= MAX_MINUTES:
@@ -193,6 +204,10 @@ def _check_family(report: _Report, family: ItemFamily, skill_ids: set[str],
     for name, values in family.grid:
         if not values:
             report.error(src, "params", f"grid parameter {name!r} has no values")
+    count = variants.variant_count(family)
+    if count > MAX_VARIANTS:
+        report.error(src, "params", f"the family has {count:,} variants; at most "
+                     f"{MAX_VARIANTS:,} are allowed (shorten the grid's lists)")
     for name, source in family.derived:
         if name in known:
             report.error(src, "derived", f"derived value {name!r} shadows a parameter")

@@ -7,8 +7,6 @@ the same number, so learner history can point at (family version, variant).
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from learnloop.domain.content import expressions, templates
@@ -66,29 +64,35 @@ class Item:
 
 
 def variant_count(family: ItemFamily) -> int:
-    grid = 1
+    if not family.rows and not family.grid:
+        return 1
+    grid = 1 if family.grid else 0
     for _, values in family.grid:
         grid *= len(values)
-    if not family.grid:
-        grid = 0
-    total = len(family.rows) + grid
-    return total if total else 1
+    return len(family.rows) + grid
 
 
-def _raw_values(family: ItemFamily) -> Iterator[dict[str, Scalar]]:
-    for row in family.rows:
-        yield dict(row)
-    if family.grid:
-        names = [name for name, _ in family.grid]
-        for combo in itertools.product(*(values for _, values in family.grid)):
-            yield dict(zip(names, combo, strict=True))
+def _raw_at(family: ItemFamily, variant: int) -> dict[str, Scalar] | None:
+    """The parameter values of one variant, found directly (not by walking the earlier ones):
+    rows first, then the grid in `itertools.product` order (the last parameter varies fastest).
+    """
+    if variant < 0 or variant >= variant_count(family):
+        return None
     if not family.rows and not family.grid:
-        yield {}
+        return {}
+    if variant < len(family.rows):
+        return dict(family.rows[variant])
+    index = variant - len(family.rows)
+    picked: dict[str, Scalar] = {}
+    for name, values in reversed(family.grid):
+        index, position = divmod(index, len(values))
+        picked[name] = values[position]
+    return {name: picked[name] for name, _ in family.grid}
 
 
 def values_for(family: ItemFamily, variant: int) -> dict[str, Scalar]:
     """The parameter and derived values of one variant."""
-    raw = next(itertools.islice(_raw_values(family), variant, None), None)
+    raw = _raw_at(family, variant)
     if raw is None:
         raise VariantError(variant, f"the family has only {variant_count(family)} variants",
                            "variant")
