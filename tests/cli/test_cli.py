@@ -116,6 +116,7 @@ def test_org_create(run: Run, repos: Stored) -> None:
 @pytest.mark.parametrize(("args", "field"), [
     (["Bad Slug", "Acme"], "slug"),
     (["acme", "Acme", "--timezone", "Mars/Base"], "timezone"),
+    (["acme", "A" * 201], "name"),
 ])
 def test_org_create_with_bad_arguments_exits_1(run: Run, args: list[str], field: str,
                                                repos: Stored) -> None:

@@ -301,3 +301,18 @@ def test_a_loop_through_a_kept_manager_is_refused(sessions: sessionmaker[Session
         (2, "manager_email"), (3, "manager_email")]
     with transaction(sessions) as repos:
         assert state(repos, org) == before
+
+
+def test_a_roles_cell_replaces_stored_roles_and_a_blank_one_keeps_them(
+        sessions: sessionmaker[Session], org: Organisation) -> None:
+    run_import(sessions, org, ROSTER)
+    run_import(sessions, org, "email,name,roles\nada@acme.example,Ada Admin,reviewer\n"
+                              "bob@acme.example,Bob Peer,\n", days=1)
+    with transaction(sessions) as repos:
+        stored = by_email(repos, org)
+    assert stored["ada@acme.example"].roles == {Role.REVIEWER, Role.LEARNER}
+    assert stored["bob@acme.example"].roles == {Role.LEARNER}
+    run_import(sessions, org, "email,name,manages\nbob@acme.example,Bob Peer,Acquisition\n",
+               days=2)
+    with transaction(sessions) as repos:
+        assert by_email(repos, org)["bob@acme.example"].roles == {Role.LEARNER, Role.MANAGER}

@@ -223,3 +223,14 @@ def test_deactivated_person_loses_api_access(client: TestClient, token_for: Head
     assert "deactivated" in response.json()["message"]
     assert client.patch(f"/api/v1/people/{seeded['bob']}", headers=token_for("lead"),
                         json={"active": True}).status_code == 403
+
+
+def test_csv_import_reports_row_and_file_problems_in_one_answer(client: TestClient,
+                                                                token_for: Headers) -> None:
+    headers = {**token_for("ada"), "Content-Type": "text/csv"}
+    csv = ("email,name,manager_email\nx1@acme.example,X One,nobody@acme.example\n"
+           "not-an-email,Y,\n")
+    response = client.post("/api/v1/people/import", headers=headers, content=csv.encode())
+    assert response.status_code == 400
+    problems = {(p["line"], p["field"]) for p in response.json()["problems"]}
+    assert problems == {(2, "manager_email"), (3, "email")}

@@ -104,6 +104,8 @@ def org_create(slug: str, name: str, timezone: str | None, database_url: str | N
         except InvalidInput as exc:
             show_problems(exc.problems)
             fail("invalid settings", EXIT_ENVIRONMENT)
+    if not name.strip() or len(name) > 200:
+        problems.append(Problem("arguments", "must be 1 to 200 characters", field="name"))
     if not is_slug(slug):
         problems.append(Problem("arguments", "must be lower-case letters, digits and '-'",
                                 field="slug"))
@@ -206,19 +208,13 @@ def users_import(csv_file: Path, org_slug: str | None, database_url: str | None)
         except UnicodeDecodeError as exc:
             raise InvalidInput([Problem(csv_file.name, f"not UTF-8 text ({exc.reason})")]
                                ) from None
-        inputs, problems = people.parse_csv(text, csv_file.name)
         rt = _runtime(database_url)
-        with transaction(rt.sessions) as repos:
+        with transaction(rt.sessions) as repos, progress() as bar:
             organisation = pick_organisation(repos, org_slug)
-            problems += people.check_inputs(repos.people, organisation, inputs, csv_file.name)
-            if problems:
-                raise InvalidInput(sorted(problems, key=lambda p: p.line or 0),
-                                   "the file has problems; nothing was imported")
-            with progress() as bar:
-                task = bar.add_task("importing people", total=1)
-                result = people.import_people(repos.people, organisation, None, inputs,
-                                              utc_now(), where=csv_file.name)
-                bar.update(task, advance=1)
+            task = bar.add_task("importing people", total=1)
+            result = people.import_csv(repos.people, organisation, None, text, utc_now(),
+                                       where=csv_file.name)
+            bar.update(task, advance=1)
         rows = f"{result.rows} row{'' if result.rows == 1 else 's'}"
         console.print(f"{rows}: {result.created} created, {result.updated} updated, "
                       f"{result.teams_created} new teams")

@@ -34,6 +34,7 @@ class PersonInput:
     manager_email: str | None = None
     manages: tuple[str, ...] = ()
     roles: frozenset[Role] = frozenset({Role.LEARNER})
+    roles_given: bool = False  # False: keep a stored person's roles (adding manager if manages)
     timezone: str | None = None
     working_hours: str | None = None
     line: int | None = None
@@ -144,6 +145,7 @@ def person_from_row(values: dict[str, str], where: str, line: int | None
         manager_email=manager,
         manages=manages,
         roles=(roles or frozenset({Role.LEARNER})) | {Role.LEARNER},
+        roles_given=bool(values.get("roles", "").strip()),
         timezone=timezone,
         working_hours=hours,
         line=line,
@@ -296,8 +298,10 @@ def import_people(repo: PeopleRepo, org: Organisation, actor: Actor | None,
         repo.update_person(pid, PersonFields(
             current.email, current.name, current.external_id, current.timezone,
             current.working_hours, manager_id), now)
-        repo.set_roles(pid, person.roles | (current.roles if person.email in stored else
-                                            frozenset()))
+        # A roles cell replaces a stored person's roles; an empty one keeps them.
+        keep = current.roles if person.email in stored and not person.roles_given \
+            else frozenset()
+        repo.set_roles(pid, person.roles | keep)
         if person.team:
             t = team(person.team)
             parent_id = team(person.parent_team).id if person.parent_team else t.parent_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,7 +57,7 @@ class PersonIn(BaseModel):
     team: str | None = Field(default=None, max_length=200)
     parent_team: str | None = Field(default=None, max_length=200)
     manager_email: str | None = Field(default=None, max_length=254)
-    manages: list[str] = Field(default_factory=list)
+    manages: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list)
     roles: list[str] = Field(default_factory=lambda: ["learner"])
     timezone: str | None = Field(default=None, max_length=64)
     working_hours: str | None = Field(default=None, max_length=11)

@@ -71,19 +71,16 @@ async def admin_import(request: Request, repos: ReposDep, user: CurrentUser, now
         except UnicodeDecodeError:
             problems.append(Problem(name, "the file is not UTF-8 text"))
         else:
-            inputs, problems = people_service.parse_csv(text, name)
-            if not problems:
-                try:
-                    result = people_service.import_people(repos.people, org, user.actor,
-                                                          inputs, now, where=name)
-                except InvalidInput as exc:
-                    problems = exc.problems
-                else:
-                    notice = (f"{result.rows} row{'' if result.rows == 1 else 's'}: "
-                              f"{result.created} created, "
-                              f"{result.updated} updated, {result.teams_created} new teams")
-                    return RedirectResponse(f"/admin/people?imported={notice}",
-                                            status_code=303)
+            try:
+                result = people_service.import_csv(repos.people, org, user.actor, text, now,
+                                                   where=name)
+            except InvalidInput as exc:
+                problems = exc.problems
+            else:
+                notice = (f"{result.rows} row{'' if result.rows == 1 else 's'}: "
+                          f"{result.created} created, "
+                          f"{result.updated} updated, {result.teams_created} new teams")
+                return RedirectResponse(f"/admin/people?imported={notice}", status_code=303)
     return _people_page(request, repos, user, problems=problems, status_code=400)
 
 
