@@ -22,13 +22,13 @@ from learnloop.cli.output import (
 from learnloop.cli.runtime import Runtime, new_token, pick_organisation, utc_now
 from learnloop.domain.content.validation import is_slug
 from learnloop.domain.errors import InvalidInput, LearnloopError, NotFound
-from learnloop.domain.people import timezone_problem
+from learnloop.domain.people import Person, timezone_problem
 from learnloop.domain.problems import Problem, errors_in
 from learnloop.packs import read_pack
 from learnloop.services import auth, content, people
 from learnloop.settings import load_settings
 from learnloop.store import migrate
-from learnloop.store.unit import transaction
+from learnloop.store.unit import Repos, transaction
 
 DB_OPTION = click.option("--database-url", envvar="LEARNLOOP_DATABASE_URL", default=None,
                          help="SQLAlchemy URL (default: SQLite file in LEARNLOOP_DATA_DIR).")
@@ -221,6 +221,14 @@ def users_import(csv_file: Path, org_slug: str | None, database_url: str | None)
         rt.close()
 
 
+def _person(repos: Repos, org_slug: str | None, email: str) -> Person:
+    organisation = pick_organisation(repos, org_slug)
+    person = repos.people.person_by_email(organisation.id, email.strip().lower())
+    if person is None:
+        raise NotFound(f"No person with email {email} in {organisation.slug}.")
+    return person
+
+
 @users.command("set-password")
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
@@ -232,10 +240,7 @@ def users_set_password(email: str, password: str, org_slug: str | None,
     with handled():
         rt = _runtime(database_url)
         with transaction(rt.sessions) as repos:
-            organisation = pick_organisation(repos, org_slug)
-            person = repos.people.person_by_email(organisation.id, email.strip().lower())
-            if person is None:
-                raise NotFound(f"No person with email {email} in {organisation.slug}.")
+            person = _person(repos, org_slug, email)
             auth.set_password(repos.auth, rt.passwords, person, password, utc_now())
         console.print(f"password set for {escape(email)}")
         rt.close()
@@ -251,10 +256,7 @@ def users_token(email: str, name: str, org_slug: str | None, database_url: str |
     with handled():
         rt = _runtime(database_url)
         with transaction(rt.sessions) as repos:
-            organisation = pick_organisation(repos, org_slug)
-            person = repos.people.person_by_email(organisation.id, email.strip().lower())
-            if person is None:
-                raise NotFound(f"No person with email {email} in {organisation.slug}.")
+            person = _person(repos, org_slug, email)
             plain, _ = auth.create_token(repos.people, repos.auth, None, person, name,
                                          utc_now(), new_token)
         click.echo(plain)

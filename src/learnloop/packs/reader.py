@@ -156,23 +156,16 @@ def _read_skills(files: Mapping[str, str], problems: list[Problem]) -> list[Skil
         return []
     top = Shape(doc, (), "skills.yaml", problems, "skills.yaml")
     out = []
-    for i in top.mapping_list("skills", required=True):
-        s = top.child("skills", i, what="a skill")
-        if not s.ok:
-            continue
+    for s in top.each("skills", what="a skill", required=True):
         skill_id = s.text("id")
         misconceptions = []
-        for j in s.mapping_list("misconceptions"):
-            m = s.child("misconceptions", j, what="a misconception")
-            if not m.ok:
-                continue
+        for m in s.each("misconceptions", what="a misconception"):
             misconceptions.append(Misconception(
                 id=m.text("id"),
                 skill=skill_id,
                 description=m.text("description"),
                 source=Source("skills.yaml", m.line(), m.field_lines()),
             ))
-            m.finish()
         out.append(Skill(
             id=skill_id,
             name=s.text("name"),
@@ -181,7 +174,6 @@ def _read_skills(files: Mapping[str, str], problems: list[Problem]) -> list[Skil
             misconceptions=tuple(misconceptions),
             source=Source("skills.yaml", s.line(), s.field_lines()),
         ))
-        s.finish()
     top.finish()
     return out
 
@@ -308,14 +300,10 @@ def _read_families(name: str, text: str, problems: list[Problem]) -> list[ItemFa
         return []
     top = Shape(doc, (), name, problems, "an items file")
     out = []
-    for i in top.mapping_list("families", required=True):
-        f = top.child("families", i, what="an item family")
-        if not f.ok:
-            continue
+    for f in top.each("families", what="an item family", required=True):
         family = _read_family(f, name)
         if family is not None:
             out.append(family)
-        f.finish()
     top.finish()
     return out
 
@@ -332,10 +320,7 @@ def _read_family(f: Shape, name: str) -> ItemFamily | None:
                 continue
             derived.append((dname, str(value)))
     options = []
-    for j in f.mapping_list("options"):
-        o = f.child("options", j, what="an option")
-        if not o.ok:
-            continue
+    for o in f.each("options", what="an option"):
         options.append(Option(
             id=o.text("id"),
             text=o.text("text"),
@@ -343,7 +328,6 @@ def _read_family(f: Shape, name: str) -> ItemFamily | None:
             feedback=o.opt_text("feedback"),
             line=o.line(),
         ))
-        o.finish()
     key = f.text_list("key")
     key_by = None
     if f.get("key_by") is not None:
@@ -365,10 +349,7 @@ def _read_family(f: Shape, name: str) -> ItemFamily | None:
         else:
             answer = str(raw_answer)
     traps = []
-    for j in f.mapping_list("misconceptions"):
-        t = f.child("misconceptions", j, what="a numeric misconception")
-        if not t.ok:
-            continue
+    for t in f.each("misconceptions", what="a numeric misconception"):
         raw_trap = t.get("answer")
         traps.append(NumericMisconception(
             answer=str(raw_trap) if isinstance(raw_trap, str | int | float) else "",
@@ -378,7 +359,6 @@ def _read_family(f: Shape, name: str) -> ItemFamily | None:
         ))
         if raw_trap is None:
             t.problem("answer", "needs 'answer' (the wrong answer, as an expression)", t.line())
-        t.finish()
     rubric = _read_rubric(f) if f.get("rubric") is not None else None
     return ItemFamily(
         id=f.text("id"),
@@ -409,10 +389,7 @@ def _read_rubric(f: Shape) -> Rubric | None:
     if not r.ok:
         return None
     criteria = []
-    for i in r.mapping_list("criteria", required=True):
-        c = r.child("criteria", i, what="a criterion")
-        if not c.ok:
-            continue
+    for c in r.each("criteria", what="a criterion", required=True):
         concepts: list[tuple[str, ...]] = []
         raw_concepts = c.get("concepts")
         if raw_concepts is not None:
@@ -434,19 +411,14 @@ def _read_rubric(f: Shape) -> Rubric | None:
             patterns=c.text_list("patterns"),
             line=c.line(),
         ))
-        c.finish()
     forbidden = []
-    for i in r.mapping_list("forbidden"):
-        b = r.child("forbidden", i, what="a forbidden answer")
-        if not b.ok:
-            continue
+    for b in r.each("forbidden", what="a forbidden answer"):
         forbidden.append(Forbidden(
             misconception=b.text("misconception"),
             patterns=b.text_list("patterns"),
             feedback=b.text("feedback"),
             line=b.line(),
         ))
-        b.finish()
     rubric = Rubric(
         criteria=tuple(criteria),
         reference_answers=r.text_list("reference_answers"),
@@ -466,20 +438,12 @@ def _read_preflight(files: Mapping[str, str], problems: list[Problem]) -> Prefli
         return Preflight()
     top = Shape(doc, (), "preflight.yaml", problems, "preflight.yaml")
     first = []
-    for i in top.mapping_list("first_time"):
-        s = top.child("first_time", i, what="a first_time entry")
-        if not s.ok:
-            continue
+    for s in top.each("first_time", what="a first_time entry"):
         first.append(FirstTimeLessons(s.text("campaign_type"), s.text_list("lessons"), s.line()))
         if not s.has("lessons"):
             s.problem("lessons", "needs at least one lesson", s.line())
-        s.finish()
     rules = []
-    for i in top.mapping_list("rules"):
-        s = top.child("rules", i, what="a rule entry")
-        if not s.ok:
-            continue
+    for s in top.each("rules", what="a rule entry"):
         rules.append(RuleLesson(s.text("rule"), s.text("lesson"), s.line()))
-        s.finish()
     top.finish()
     return Preflight(tuple(first), tuple(rules), Source("preflight.yaml", 1))

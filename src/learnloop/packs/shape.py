@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from learnloop.domain.problems import Problem
 from learnloop.packs.located_yaml import Located, Path
 
@@ -134,6 +136,14 @@ class Shape:
             self.problem(name, "must be a list")
             return []
         return list(range(len(value)))
+
+    def each(self, name: str, *, what: str, required: bool = False) -> Iterator[Shape]:
+        """The mappings in the list `name`, one Shape each; each is finished after its turn."""
+        for index in self.mapping_list(name, required=required):
+            child = self.child(name, index, what=what)
+            if child.ok:
+                yield child
+                child.finish()
 
     def line_at(self, name: str, index: int) -> int | None:
         return self.doc.line((*self.path, name, index))

@@ -35,24 +35,20 @@ class _Report:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
+    def _add(self, severity: Severity, source: Source, field: str | None, message: str,
+             line: int | None) -> None:
+        if line is None:
+            line = source.line_of(field) if field else source.line
+        self.problems.append(Problem(where=source.file, line=line, field=field,
+                                     message=message, severity=severity))
+
     def error(self, source: Source, field: str | None, message: str,
               line: int | None = None) -> None:
-        self.problems.append(Problem(
-            where=source.file,
-            line=line if line is not None else (source.line_of(field) if field else source.line),
-            field=field,
-            message=message,
-        ))
+        self._add(Severity.ERROR, source, field, message, line)
 
     def warning(self, source: Source, field: str | None, message: str,
                 line: int | None = None) -> None:
-        self.problems.append(Problem(
-            where=source.file,
-            line=line if line is not None else (source.line_of(field) if field else source.line),
-            field=field,
-            message=message,
-            severity=Severity.WARNING,
-        ))
+        self._add(Severity.WARNING, source, field, message, line)
 
 
 def _slug_rule(report: _Report, source: Source, field: str, value: str,
