@@ -234,3 +234,56 @@ def test_csv_import_reports_row_and_file_problems_in_one_answer(client: TestClie
     assert response.status_code == 400
     problems = {(p["line"], p["field"]) for p in response.json()["problems"]}
     assert problems == {(2, "manager_email"), (3, "email")}
+
+
+def test_admin_creates_and_reshapes_teams(client: TestClient, token_for: Headers) -> None:
+    headers = token_for("ada")
+    teams = {t["name"]: t for t in client.get("/api/v1/teams", headers=headers).json()}
+    made = client.post("/api/v1/teams", headers=headers, json={
+        "name": "Paid Social", "parent_id": teams["Acquisition"]["id"],
+        "manager_email": "bob@acme.example"})
+    assert made.status_code == 201, made.text
+    social = made.json()
+    assert social["parent_id"] == teams["Acquisition"]["id"]
+    moved = client.patch(f"/api/v1/teams/{social['id']}", headers=headers,
+                         json={"parent_id": None, "manager_email": None, "name": "Social"})
+    assert moved.json() == {"id": social["id"], "name": "Social", "parent_id": None,
+                            "manager_id": None}
+    taken = client.post("/api/v1/teams", headers=headers, json={"name": "Social"})
+    assert taken.status_code == 409
+
+
+def test_team_problems_are_all_reported_and_loops_refused(client: TestClient,
+                                                          token_for: Headers) -> None:
+    headers = token_for("ada")
+    teams = {t["name"]: t for t in client.get("/api/v1/teams", headers=headers).json()}
+    bad = client.post("/api/v1/teams", headers=headers, json={
+        "name": " ", "parent_id": 9999, "manager_email": "ghost@acme.example"})
+    assert bad.status_code == 400
+    assert sorted(p["field"] for p in bad.json()["problems"]) == [
+        "$.manager_email", "$.name", "$.parent_id"]
+    loop = client.patch(f"/api/v1/teams/{teams['Marketing']['id']}", headers=headers,
+                        json={"parent_id": teams["Lifecycle"]["id"]})
+    assert loop.status_code == 400
+    assert "inside itself" in loop.json()["problems"][0]["message"]
+    after = {t["name"]: t for t in client.get("/api/v1/teams", headers=headers).json()}
+    assert after == teams
+    assert client.post("/api/v1/teams", headers=token_for("lead"),
+                       json={"name": "Rogue"}).status_code == 403
+    assert client.patch("/api/v1/teams/9999", headers=headers,
+                        json={"name": "X"}).status_code == 404
+
+
+def test_patch_moves_a_person_to_another_team(client: TestClient, token_for: Headers,
+                                              seeded: dict[str, int]) -> None:
+    headers, lead_headers = token_for("ada"), token_for("lead")
+    path = f"/api/v1/people/{seeded['ann']}"
+    assert client.patch(path, headers=headers, json={"team": "Acquisition"}).status_code == 200
+    lead = {p["email"] for p in client.get("/api/v1/people", headers=lead_headers).json()}
+    assert "ann@acme.example" in lead  # still Leo's line report
+    client.patch(path, headers=headers, json={"manager_email": "head@acme.example"})
+    lead = {p["email"] for p in client.get("/api/v1/people", headers=lead_headers).json()}
+    assert "ann@acme.example" not in lead  # neither line nor team reports to Leo now
+    missing = client.patch(path, headers=headers, json={"team": "Nowhere"})
+    assert missing.status_code == 400
+    assert missing.json()["problems"][0]["field"] == "$.team"

@@ -374,14 +374,15 @@ def create_person(repo: PeopleRepo, org: Organisation, actor: Actor, person: Per
 
 
 UPDATABLE = ("name", "external_id", "timezone", "working_hours", "manager_email", "roles",
-             "active")
+             "active", "team")
 
 
 def update_person(repo: PeopleRepo, actor: Actor, person_id: int, changes: dict[str, object],
                   now: datetime) -> Person:
     """Change some fields of one person (admins). Every problem is reported, by field.
 
-    `changes` holds only the fields the caller sent; `manager_email` None removes the manager.
+    `changes` holds only the fields the caller sent; `manager_email` None removes the manager,
+    `team` names the one team the person is in from now on (None: no team).
     An admin cannot deactivate themselves or drop their own admin role (nobody could undo it).
     """
     require(actor, Action.MANAGE_PEOPLE, Target(actor.org_id))
@@ -449,6 +450,17 @@ def update_person(repo: PeopleRepo, actor: Actor, person_id: int, changes: dict[
     active = bool(changes.get("active", person.active))
     if not active and person.id == actor.person_id:
         bad("active", "you cannot deactivate yourself")
+    team_ids: set[int] | None = None
+    if "team" in changes:
+        raw_team = changes["team"]
+        if raw_team is None or raw_team == "":
+            team_ids = set()
+        else:
+            found = next((t for t in repo.teams(actor.org_id) if t.name == raw_team), None)
+            if found is None:
+                bad("team", f"no team named {raw_team!r} (create it with POST /api/v1/teams)")
+            else:
+                team_ids = {found.id}
     if problems:
         raise InvalidInput(problems)
     repo.update_person(person.id, PersonFields(person.email, name, external_id, timezone, hours,
@@ -456,6 +468,8 @@ def update_person(repo: PeopleRepo, actor: Actor, person_id: int, changes: dict[
     if roles != person.roles:
         repo.set_roles(person.id, roles)
     repo.set_active(person.id, active, now)
+    if team_ids is not None:
+        repo.set_memberships(person.id, team_ids)
     updated = repo.person(actor.org_id, person.id)
     assert updated is not None
     return updated

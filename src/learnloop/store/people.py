@@ -140,6 +140,12 @@ class SqlPeople:
         row.parent_id, row.manager_id = parent_id, manager_id
         self.db.flush()
 
+    def rename_team(self, team_id: int, name: str) -> None:
+        row = self.db.get(t.TeamRow, team_id)
+        assert row is not None
+        row.name = name
+        self.db.flush()
+
     def memberships(self, org_id: int) -> dict[int, set[int]]:
         rows = self.db.execute(
             select(t.TeamMember.person_id, t.TeamMember.team_id)

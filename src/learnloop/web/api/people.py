@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 
 from learnloop.domain.errors import InvalidInput, NotFound
 from learnloop.domain.problems import Problem
-from learnloop.services import auth, people
+from learnloop.services import auth, people, teams
 from learnloop.web.api.schemas import (
     ErrorOut,
     ImportOut,
@@ -17,7 +17,9 @@ from learnloop.web.api.schemas import (
     PersonIn,
     PersonOut,
     PersonPatch,
+    TeamIn,
     TeamOut,
+    TeamPatch,
     TokenIn,
     TokenOut,
 )
@@ -118,7 +120,32 @@ async def import_people(request: Request, repos: ReposDep, user: CurrentUser,
 
 @router.get("/teams", response_model=list[TeamOut])
 def list_teams(repos: ReposDep, user: CurrentUser) -> list[TeamOut]:
+    """The team structure (managers, analysts and admins)."""
     return [TeamOut.of(t) for t in people.list_teams(repos.people, user.actor)]
+
+
+@router.post("/teams", response_model=TeamOut, status_code=status.HTTP_201_CREATED,
+             responses={409: {"model": ErrorOut, "description": "The name is taken"}})
+def create_team(body: TeamIn, repos: ReposDep, user: CurrentUser, now: NowDep) -> TeamOut:
+    """Create a team, optionally under a parent team and with a manager (admins)."""
+    changes = teams.TeamChanges(**body.model_dump(exclude_unset=True))
+    try:
+        return TeamOut.of(teams.create_team(repos.people, user.actor, changes, now))
+    except InvalidInput as exc:
+        raise InvalidInput(_body_problems(exc.problems)) from None
+
+
+@router.patch("/teams/{team_id}", response_model=TeamOut)
+def patch_team(team_id: int, body: TeamPatch, repos: ReposDep, user: CurrentUser) -> TeamOut:
+    """Rename a team, move it under another parent, or change its manager (admins)."""
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise InvalidInput([Problem("body", "must not be null", field="$.name")])
+    try:
+        return TeamOut.of(teams.update_team(repos.people, user.actor, team_id,
+                                            teams.TeamChanges(**changes)))
+    except InvalidInput as exc:
+        raise InvalidInput(_body_problems(exc.problems)) from None
 
 
 @router.get("/me/tokens", response_model=list[TokenOut])

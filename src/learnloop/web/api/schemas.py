@@ -74,6 +74,7 @@ class PersonPatch(BaseModel):
     manager_email: str | None = Field(default=None, max_length=254)
     roles: list[str] | None = None
     active: bool | None = None
+    team: str | None = Field(default=None, max_length=200)
 
 
 class TeamOut(BaseModel):
@@ -85,6 +86,22 @@ class TeamOut(BaseModel):
     @classmethod
     def of(cls, t: Team) -> TeamOut:
         return cls(id=t.id, name=t.name, parent_id=t.parent_id, manager_id=t.manager_id)
+
+
+class TeamIn(BaseModel):
+    model_config = STRICT
+    name: str = Field(max_length=200)
+    parent_id: int | None = None
+    manager_email: str | None = Field(default=None, max_length=254)
+
+
+class TeamPatch(BaseModel):
+    """Only the fields sent are changed; null clears the parent or the manager."""
+
+    model_config = STRICT
+    name: str | None = Field(default=None, max_length=200)
+    parent_id: int | None = None
+    manager_email: str | None = Field(default=None, max_length=254)
 
 
 class ImportOut(BaseModel):
