@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from learnloop.domain.errors import NotAuthenticated
 from learnloop.services import auth
@@ -14,6 +14,10 @@ from learnloop.services.auth import Authenticated
 from learnloop.store.unit import Repos, transaction
 
 SESSION_COOKIE = "ll_session"
+MAX_ID = 2_147_483_647  # the largest id the databases store; larger ones are a 400, not a 500
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive id")]
+VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID, description="A version number, from 1")]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -24,7 +24,7 @@ from learnloop.web.api.schemas import (
     SkillOut,
     VersionOut,
 )
-from learnloop.web.deps import CurrentUser, NowDep, ReposDep
+from learnloop.web.deps import CurrentUser, NowDep, ReposDep, VersionNumber
 from learnloop.web.errors import problem_json
 
 router = APIRouter(prefix="/api/v1/content", tags=["content"], responses=ERRORS)
@@ -77,7 +77,7 @@ def latest(slug: str, repos: ReposDep, user: CurrentUser) -> VersionOut:
 
 
 @router.get("/packs/{slug}/versions/{number}/skills", response_model=list[SkillOut])
-def skills(request: Request, slug: str, number: int, repos: ReposDep,
+def skills(request: Request, slug: str, number: VersionNumber, repos: ReposDep,
            user: CurrentUser) -> list[SkillOut]:
     _, pack = _pack(request, repos, user, slug, number)
     return [SkillOut(id=s.id, name=s.name, behaviour=s.behaviour, in_work=s.in_work,
@@ -86,7 +86,7 @@ def skills(request: Request, slug: str, number: int, repos: ReposDep,
 
 
 @router.get("/packs/{slug}/versions/{number}/lessons/{lesson_id}", response_model=LessonOut)
-def lesson(request: Request, slug: str, number: int, lesson_id: str, repos: ReposDep,
+def lesson(request: Request, slug: str, number: VersionNumber, lesson_id: str, repos: ReposDep,
            user: CurrentUser) -> LessonOut:
     _, pack = _pack(request, repos, user, slug, number)
     found = pack.lesson(lesson_id)
@@ -101,7 +101,7 @@ def lesson(request: Request, slug: str, number: int, lesson_id: str, repos: Repo
 
 @router.get("/packs/{slug}/versions/{number}/families/{family_id}/items",
             response_model=list[ItemOut])
-def items(request: Request, slug: str, number: int, family_id: str, repos: ReposDep,
+def items(request: Request, slug: str, number: VersionNumber, family_id: str, repos: ReposDep,
           user: CurrentUser) -> list[ItemOut]:
     """Every distinct variant of an item family. Keys and feedback only for authors and
     reviewers: learners would otherwise read the answers."""

@@ -6,7 +6,7 @@ import secrets
 
 from fastapi import APIRouter, Request, status
 
-from learnloop.domain.errors import InvalidInput, NotFound
+from learnloop.domain.errors import InvalidInput
 from learnloop.domain.problems import Problem
 from learnloop.services import auth, people, teams
 from learnloop.web.api.schemas import (
@@ -23,7 +23,7 @@ from learnloop.web.api.schemas import (
     TokenIn,
     TokenOut,
 )
-from learnloop.web.deps import CurrentUser, NowDep, ReposDep
+from learnloop.web.deps import CurrentUser, NowDep, ReposDep, RowId
 
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorOut, "description": "The body breaks a rule; every problem is listed"},
@@ -49,7 +49,7 @@ def list_people(repos: ReposDep, user: CurrentUser) -> list[PersonOut]:
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)
-def get_person(person_id: int, repos: ReposDep, user: CurrentUser) -> PersonOut:
+def get_person(person_id: RowId, repos: ReposDep, user: CurrentUser) -> PersonOut:
     return PersonOut.of(people.get_person(repos.people, user.actor, person_id))
 
 
@@ -83,7 +83,7 @@ def create_person(body: PersonIn, repos: ReposDep, user: CurrentUser,
 
 
 @router.patch("/people/{person_id}", response_model=PersonOut)
-def patch_person(person_id: int, body: PersonPatch, repos: ReposDep, user: CurrentUser,
+def patch_person(person_id: RowId, body: PersonPatch, repos: ReposDep, user: CurrentUser,
                  now: NowDep) -> PersonOut:
     """Change a person's name, ids, time zone, working hours, manager, roles or status
     (admins)."""
@@ -136,7 +136,7 @@ def create_team(body: TeamIn, repos: ReposDep, user: CurrentUser, now: NowDep) -
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut)
-def patch_team(team_id: int, body: TeamPatch, repos: ReposDep, user: CurrentUser) -> TeamOut:
+def patch_team(team_id: RowId, body: TeamPatch, repos: ReposDep, user: CurrentUser) -> TeamOut:
     """Rename a team, move it under another parent, or change its manager (admins)."""
     changes = body.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
@@ -167,8 +167,6 @@ def new_token(body: TokenIn, repos: ReposDep, user: CurrentUser, now: NowDep) ->
 
 
 @router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke(token_id: int, repos: ReposDep, user: CurrentUser, now: NowDep) -> None:
-    if token_id <= 0:
-        raise NotFound(f"No token with id {token_id}.")
+def revoke(token_id: RowId, repos: ReposDep, user: CurrentUser, now: NowDep) -> None:
     auth.revoke_token(repos.auth, user.actor, user.person, token_id, now)
 

@@ -51,8 +51,8 @@ class MeOut(PersonOut):
 
 class PersonIn(BaseModel):
     model_config = STRICT
-    email: str = Field(max_length=254)
-    name: str = Field(max_length=200)
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field(min_length=1, max_length=200)
     external_id: str | None = Field(default=None, max_length=200)
     team: str | None = Field(default=None, max_length=200)
     parent_team: str | None = Field(default=None, max_length=200)
@@ -90,8 +90,8 @@ class TeamOut(BaseModel):
 
 class TeamIn(BaseModel):
     model_config = STRICT
-    name: str = Field(max_length=200)
-    parent_id: int | None = None
+    name: str = Field(min_length=1, max_length=200)
+    parent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     manager_email: str | None = Field(default=None, max_length=254)
 
 
@@ -100,7 +100,7 @@ class TeamPatch(BaseModel):
 
     model_config = STRICT
     name: str | None = Field(default=None, max_length=200)
-    parent_id: int | None = None
+    parent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     manager_email: str | None = Field(default=None, max_length=254)
 
 
