@@ -283,3 +283,15 @@ def test_nested_yaml_aliases_do_not_blow_up(tmp_path: Path) -> None:
     reading = read_pack(write_pack(tmp_path, pack=pack_yaml))
     assert [(p.field, p.line) for p in reading.problems] == [
         (f"a{i}", line_of(pack_yaml, f"a{i}: &a{i}")) for i in range(8)]
+
+
+def test_a_file_with_a_nul_character_is_reported_with_its_line(tmp_path: Path) -> None:
+    folder = write_pack(tmp_path)
+    lesson = next((folder / "lessons").glob("*.md"))
+    lesson.write_text(lesson.read_text() + "\nbroken \x00 text\n")
+    reading = read_pack(folder)
+    nul = [p for p in reading.problems if "NUL" in p.message]
+    assert len(nul) == 1
+    assert nul[0].where == f"lessons/{lesson.name}"
+    assert nul[0].line == lesson.read_text().count("\n")
+    assert f"lessons/{lesson.name}" not in reading.files

@@ -287,3 +287,23 @@ def test_patch_moves_a_person_to_another_team(client: TestClient, token_for: Hea
     missing = client.patch(path, headers=headers, json={"team": "Nowhere"})
     assert missing.status_code == 400
     assert missing.json()["problems"][0]["field"] == "$.team"
+
+
+def test_nul_characters_are_refused_at_every_edge(client: TestClient, token_for: Headers,
+                                                  seeded: dict[str, int]) -> None:
+    """PostgreSQL cannot store NUL; every way in answers 400 (or a refused sign-in)."""
+    headers = token_for("ada")
+    token = client.post("/api/v1/me/tokens", headers=headers, json={"name": "a\x00b"})
+    assert token.status_code == 400
+    assert token.json()["problems"][0]["field"] == "$.name"
+    person = client.patch(f"/api/v1/people/{seeded['ann']}", headers=headers,
+                          json={"roles": ["learner\x00"]})
+    assert person.status_code == 400
+    pack = client.post("/api/v1/content/packs", headers=token_for("amy"),
+                       json={"files": _files(**{"pack.yaml": "id: starter\x00\n"})})
+    assert pack.status_code == 400
+    csv = client.post("/api/v1/people/import", headers={**headers, "Content-Type": "text/csv"},
+                      content=b"email,name\nx@acme.example,X\x00\n")
+    assert csv.status_code == 400
+    assert csv.json()["problems"][0]["line"] == 2
+    assert client.get("/api/v1/content/packs/star%00ter", headers=headers).status_code == 400

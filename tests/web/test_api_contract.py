@@ -16,7 +16,7 @@ import schemathesis.checks
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 40
 
 
 def test_no_operation_fails_the_contract(client: TestClient,
@@ -30,6 +30,7 @@ def test_no_operation_fails_the_contract(client: TestClient,
     for operation in operations:
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+                  derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def run(case: schemathesis.Case) -> None:
             case.headers = {**(case.headers or {}), **headers}

@@ -137,3 +137,11 @@ def test_admin_uploads_a_people_csv(client: TestClient) -> None:
     forged = client.post("/admin/people/import", data={"csrf_token": "x"}, files={
         "file": ("team.csv", b"email,name\nz@acme.example,Z\n", "text/csv")})
     assert forged.status_code == 403
+
+
+def test_sign_in_with_a_nul_character_is_simply_refused(client: TestClient) -> None:
+    token = csrf_of(client.get("/signin").text)
+    response = client.post("/signin", data={"email": "ann@acme.example\x00",
+                                             "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 401
+    assert "The email or password is not right." in response.text

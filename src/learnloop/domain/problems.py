@@ -42,6 +42,14 @@ class Problem:
         return f"{self.location()}: {self.severity.value}:{field} {self.message}"
 
 
+NUL = "\x00"
+
+
+def has_nul(text: str) -> bool:
+    """Text with a NUL character cannot be stored (PostgreSQL refuses it) and is never valid."""
+    return NUL in text
+
+
 def errors_in(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
 

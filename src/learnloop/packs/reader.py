@@ -34,7 +34,7 @@ from learnloop.domain.content.model import (
     Skill,
     Source,
 )
-from learnloop.domain.problems import Problem
+from learnloop.domain.problems import Problem, has_nul
 from learnloop.packs import located_yaml
 from learnloop.packs.shape import Shape
 
@@ -97,6 +97,11 @@ def read_pack(folder: Path) -> PackReading:
 def read_pack_files(files: Mapping[str, str]) -> PackReading:
     problems: list[Problem] = []
     files = dict(files)
+    for name in sorted(files):
+        if has_nul(files[name]):
+            line = files[name][:files[name].index("\x00")].count("\n") + 1
+            problems.append(Problem(name, "the file contains a NUL character", line=line))
+            del files[name]
     if "pack.yaml" not in files:
         problems.append(Problem("pack.yaml", "a pack needs a pack.yaml file"))
         return PackReading(None, problems, files)

@@ -15,7 +15,7 @@ from learnloop.domain.access import Action, Actor, Target, require
 from learnloop.domain.errors import InvalidInput, NotAuthenticated, NotFound
 from learnloop.domain.lockout import Attempts
 from learnloop.domain.people import Person
-from learnloop.domain.problems import Problem
+from learnloop.domain.problems import Problem, has_nul
 from learnloop.services.people import actor_for
 from learnloop.services.ports import (
     AuthRepo,
@@ -73,6 +73,8 @@ def sign_in(people: PeopleRepo, auth: AuthRepo, hasher: PasswordHasher, email: s
             password: str, now: datetime, new_token: TokenMaker, session_hours: int,
             org_slug: str | None = None) -> SignedIn:
     """Check a password and open a session; the same message for every failure."""
+    if has_nul(email) or has_nul(password) or has_nul(org_slug or ""):
+        raise NotAuthenticated(WRONG_CREDENTIALS)
     candidates = [p for p in people.people_with_email(email.strip().lower()) if p.active]
     if org_slug:
         org = people.organisation_by_slug(org_slug)

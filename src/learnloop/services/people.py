@@ -15,7 +15,7 @@ from learnloop.domain import people as rules
 from learnloop.domain.access import Action, Actor, Target, require, visible_people
 from learnloop.domain.errors import Conflict, InvalidInput, NotFound
 from learnloop.domain.people import Organisation, Person, Role, Team
-from learnloop.domain.problems import Problem
+from learnloop.domain.problems import Problem, has_nul
 from learnloop.services.ports import PeopleRepo, PersonFields
 
 COLUMNS = ("email", "name", "external_id", "team", "parent_team", "manager_email", "manages",
@@ -54,6 +54,10 @@ def parse_csv(text: str, where: str = "people.csv") -> tuple[list[PersonInput], 
     problems: list[Problem] = []
     if text.startswith("\ufeff"):
         text = text[1:]
+    if has_nul(text):
+        line = text[:text.index("\x00")].count("\n") + 1
+        return [], [Problem(where, "the file contains a NUL character; is it a spreadsheet "
+                                   "rather than CSV text?", line=line)]
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)

@@ -18,6 +18,7 @@ MAX_ID = 2_147_483_647  # the largest id the databases store; larger ones are a 
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive id")]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID, description="A version number, from 1")]
+Slug = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,63}$", description="A pack id")]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -24,7 +24,7 @@ from learnloop.web.api.schemas import (
     SkillOut,
     VersionOut,
 )
-from learnloop.web.deps import CurrentUser, NowDep, ReposDep, VersionNumber
+from learnloop.web.deps import CurrentUser, NowDep, ReposDep, Slug, VersionNumber
 from learnloop.web.errors import problem_json
 
 router = APIRouter(prefix="/api/v1/content", tags=["content"], responses=ERRORS)
@@ -65,19 +65,19 @@ def publish(body: PackIn, repos: ReposDep, user: CurrentUser, now: NowDep,
                       warnings=[ProblemOut(**problem_json(p)) for p in outcome.warnings])
 
 
-def _pack(request: Request, repos: ReposDep, user: CurrentUser, slug: str,
+def _pack(request: Request, repos: ReposDep, user: CurrentUser, slug: Slug,
           number: int | None) -> tuple[StoredVersion, Pack]:
     version = content.find_version(repos.content, user.actor, slug, number)
     return version, request.app.state.packs.get(repos, version)
 
 
 @router.get("/packs/{slug}", response_model=VersionOut)
-def latest(slug: str, repos: ReposDep, user: CurrentUser) -> VersionOut:
+def latest(slug: Slug, repos: ReposDep, user: CurrentUser) -> VersionOut:
     return _version(content.find_version(repos.content, user.actor, slug))
 
 
 @router.get("/packs/{slug}/versions/{number}/skills", response_model=list[SkillOut])
-def skills(request: Request, slug: str, number: VersionNumber, repos: ReposDep,
+def skills(request: Request, slug: Slug, number: VersionNumber, repos: ReposDep,
            user: CurrentUser) -> list[SkillOut]:
     _, pack = _pack(request, repos, user, slug, number)
     return [SkillOut(id=s.id, name=s.name, behaviour=s.behaviour, in_work=s.in_work,
@@ -86,7 +86,7 @@ def skills(request: Request, slug: str, number: VersionNumber, repos: ReposDep,
 
 
 @router.get("/packs/{slug}/versions/{number}/lessons/{lesson_id}", response_model=LessonOut)
-def lesson(request: Request, slug: str, number: VersionNumber, lesson_id: str, repos: ReposDep,
+def lesson(request: Request, slug: Slug, number: VersionNumber, lesson_id: str, repos: ReposDep,
            user: CurrentUser) -> LessonOut:
     _, pack = _pack(request, repos, user, slug, number)
     found = pack.lesson(lesson_id)
@@ -101,7 +101,7 @@ def lesson(request: Request, slug: str, number: VersionNumber, lesson_id: str, r
 
 @router.get("/packs/{slug}/versions/{number}/families/{family_id}/items",
             response_model=list[ItemOut])
-def items(request: Request, slug: str, number: VersionNumber, family_id: str, repos: ReposDep,
+def items(request: Request, slug: Slug, number: VersionNumber, family_id: str, repos: ReposDep,
           user: CurrentUser) -> list[ItemOut]:
     """Every distinct variant of an item family. Keys and feedback only for authors and
     reviewers: learners would otherwise read the answers."""

@@ -5,11 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from learnloop.domain.people import Person, Team
+from learnloop.domain.problems import has_nul
 
 STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+def _nul_free(value: object) -> object:
+    texts = [value] if isinstance(value, str) else (
+        list(value) if isinstance(value, list) else
+        [*value.keys(), *value.values()] if isinstance(value, dict) else [])
+    if any(isinstance(t, str) and has_nul(t) for t in texts):
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+class RequestBody(BaseModel):
+    """Every request body: strict types, no unknown fields, no NUL characters in text."""
+
+    model_config = STRICT
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        return _nul_free(value)
 
 
 class ProblemOut(BaseModel):
@@ -49,8 +70,7 @@ class MeOut(PersonOut):
     reports: list[int]
 
 
-class PersonIn(BaseModel):
-    model_config = STRICT
+class PersonIn(RequestBody):
     email: str = Field(min_length=3, max_length=254)
     name: str = Field(min_length=1, max_length=200)
     external_id: str | None = Field(default=None, max_length=200)
@@ -63,10 +83,9 @@ class PersonIn(BaseModel):
     working_hours: str | None = Field(default=None, max_length=11)
 
 
-class PersonPatch(BaseModel):
+class PersonPatch(RequestBody):
     """Only the fields sent are changed; `manager_email: null` removes the manager."""
 
-    model_config = STRICT
     name: str | None = Field(default=None, max_length=200)
     external_id: str | None = Field(default=None, max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
@@ -88,17 +107,15 @@ class TeamOut(BaseModel):
         return cls(id=t.id, name=t.name, parent_id=t.parent_id, manager_id=t.manager_id)
 
 
-class TeamIn(BaseModel):
-    model_config = STRICT
+class TeamIn(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     parent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     manager_email: str | None = Field(default=None, max_length=254)
 
 
-class TeamPatch(BaseModel):
+class TeamPatch(RequestBody):
     """Only the fields sent are changed; null clears the parent or the manager."""
 
-    model_config = STRICT
     name: str | None = Field(default=None, max_length=200)
     parent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     manager_email: str | None = Field(default=None, max_length=254)
@@ -111,8 +128,7 @@ class ImportOut(BaseModel):
     teams_created: int
 
 
-class TokenIn(BaseModel):
-    model_config = STRICT
+class TokenIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
 
 
@@ -138,8 +154,7 @@ class VersionOut(BaseModel):
     summary: dict[str, Any]
 
 
-class PackIn(BaseModel):
-    model_config = STRICT
+class PackIn(RequestBody):
     files: dict[str, str] = Field(description="Pack files by relative path, e.g. "
                                               "'pack.yaml', 'lessons/intro.md'.")
 

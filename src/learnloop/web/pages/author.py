@@ -9,7 +9,7 @@ from learnloop.domain.access import Action, Target, require
 from learnloop.domain.content import variants
 from learnloop.domain.errors import NotFound
 from learnloop.services import content
-from learnloop.web.deps import CurrentUser, ReposDep, VersionNumber
+from learnloop.web.deps import CurrentUser, ReposDep, Slug, VersionNumber
 from learnloop.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +25,7 @@ def author_index(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLRe
 
 
 @router.get("/author/{pack_slug}/v/{number}", response_class=HTMLResponse)
-def author_pack(request: Request, pack_slug: str, number: VersionNumber, repos: ReposDep,
+def author_pack(request: Request, pack_slug: Slug, number: VersionNumber, repos: ReposDep,
                 user: CurrentUser, skill: str | None = None) -> HTMLResponse:
     require(user.actor, Action.BROWSE_CONTENT, Target(user.actor.org_id))
     version = content.find_version(repos.content, user.actor, pack_slug, number)
@@ -40,7 +40,7 @@ def author_pack(request: Request, pack_slug: str, number: VersionNumber, repos: 
 
 @router.get("/author/{pack_slug}/v/{number}/families/{family_id}",
             response_class=HTMLResponse)
-def author_family(request: Request, pack_slug: str, number: VersionNumber, family_id: str,
+def author_family(request: Request, pack_slug: Slug, number: VersionNumber, family_id: str,
                   repos: ReposDep, user: CurrentUser) -> HTMLResponse:
     require(user.actor, Action.BROWSE_CONTENT, Target(user.actor.org_id))
     version = content.find_version(repos.content, user.actor, pack_slug, number)

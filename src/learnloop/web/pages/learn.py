@@ -9,7 +9,7 @@ from learnloop.domain.access import Action, Target, require
 from learnloop.domain.errors import NotFound
 from learnloop.services import content
 from learnloop.services.ports import StoredVersion
-from learnloop.web.deps import CurrentUser, ReposDep
+from learnloop.web.deps import CurrentUser, ReposDep, Slug
 from learnloop.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +26,7 @@ def learn_index(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLRes
 
 
 @router.get("/learn/{pack_slug}/lessons/{lesson_id}", response_class=HTMLResponse)
-def lesson_page(request: Request, pack_slug: str, lesson_id: str, repos: ReposDep,
+def lesson_page(request: Request, pack_slug: Slug, lesson_id: str, repos: ReposDep,
                 user: CurrentUser) -> HTMLResponse:
     version = content.find_version(repos.content, user.actor, pack_slug)
     pack = request.app.state.packs.get(repos, version)
