@@ -133,3 +133,9 @@ def test_evaluate_only_ever_returns_a_number_or_raises_expression_error(source: 
     assert isinstance(result, int | float)
     assert not isinstance(result, bool)
     assert not isinstance(result, float) or math.isfinite(result)
+
+
+@pytest.mark.parametrize("source", ["round(5, -(2**1000))", "round(5, 10**7)", "round(2.5, 1.5)"])
+def test_round_refuses_digit_counts_that_would_run_for_ever(source: str) -> None:
+    with pytest.raises(ExpressionError, match="digits"):
+        evaluate(source, {})

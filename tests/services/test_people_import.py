@@ -316,3 +316,12 @@ def test_a_roles_cell_replaces_stored_roles_and_a_blank_one_keeps_them(
                days=2)
     with transaction(sessions) as repos:
         assert by_email(repos, org)["bob@acme.example"].roles == {Role.LEARNER, Role.MANAGER}
+
+
+def test_a_row_spanning_lines_is_reported_on_the_line_it_starts(
+        sessions: sessionmaker[Session], org: Organisation) -> None:
+    text = 'email,name\n"bad1","Multi\nLine"\nok@acme.example,Fine\n"bad2",""\n'
+    with pytest.raises(InvalidInput) as caught:
+        run_import(sessions, org, text)
+    found = sorted((p.line, p.field) for p in caught.value.problems)
+    assert found == [(2, "email"), (2, "name"), (5, "email"), (5, "name")]

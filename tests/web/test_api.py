@@ -307,3 +307,15 @@ def test_nul_characters_are_refused_at_every_edge(client: TestClient, token_for:
     assert csv.status_code == 400
     assert csv.json()["problems"][0]["line"] == 2
     assert client.get("/api/v1/content/packs/star%00ter", headers=headers).status_code == 400
+
+
+def test_a_team_manager_set_over_the_api_sees_the_team(client: TestClient, token_for: Headers,
+                                                       seeded: dict[str, int]) -> None:
+    headers, ann = token_for("ada"), token_for("ann")
+    squad = client.post("/api/v1/teams", headers=headers,
+                        json={"name": "Squad", "manager_email": "ann@acme.example"})
+    assert squad.status_code == 201
+    client.patch(f"/api/v1/people/{seeded['bob']}", headers=headers, json={"team": "Squad"})
+    me = client.get("/api/v1/me", headers=ann).json()
+    assert "manager" in me["roles"]
+    assert me["reports"] == [seeded["bob"]]

@@ -83,6 +83,8 @@ def name_problem(name: str) -> str | None:
         return "is required"
     if len(name) > MAX_NAME:
         return f"must be at most {MAX_NAME} characters"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "must not contain line breaks or other control characters"
     return None
 
 

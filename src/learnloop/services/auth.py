@@ -27,7 +27,12 @@ from learnloop.services.ports import (
 
 TOKEN_PREFIX = "ll_"  # noqa: S105 - a prefix, not a secret
 MIN_PASSWORD = 10
-WRONG_CREDENTIALS = "The email or password is not right."
+WRONG_CREDENTIALS = ("The email or password is not right. After five wrong tries in a row, "
+                     "sign-in pauses for 15 minutes.")
+# An Argon2id hash (library defaults) of a random string nobody knows: checked when no account
+# matches, so an unknown email costs the same time as a wrong password.
+UNKNOWN_ACCOUNT_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$ZtWNPsLXXwL4DZhxoZQGgg$"
+                        "EbAfUY0KFbVYS738z9Pn+sVWZKWpbKjDPJ7iAGar4Q0")
 
 
 def digest(token: str) -> str:
@@ -72,7 +77,12 @@ def set_password(auth: AuthRepo, hasher: PasswordHasher, person: Person, passwor
 def sign_in(people: PeopleRepo, auth: AuthRepo, hasher: PasswordHasher, email: str,
             password: str, now: datetime, new_token: TokenMaker, session_hours: int,
             org_slug: str | None = None) -> SignedIn:
-    """Check a password and open a session; the same message for every failure."""
+    """Check a password and open a session.
+
+    Every refusal reads the same and takes about the same time, whether the email is unknown,
+    the password wrong, or the account paused after repeated wrong passwords: nothing tells an
+    outsider which accounts exist.
+    """
     if has_nul(email) or has_nul(password) or has_nul(org_slug or ""):
         raise NotAuthenticated(WRONG_CREDENTIALS)
     candidates = [p for p in people.people_with_email(email.strip().lower()) if p.active]
@@ -80,24 +90,24 @@ def sign_in(people: PeopleRepo, auth: AuthRepo, hasher: PasswordHasher, email: s
         org = people.organisation_by_slug(org_slug)
         candidates = [p for p in candidates if org is not None and p.org_id == org.id]
     matches = []
-    locked: datetime | None = None
+    verified = False
     for person in candidates:
         stored = auth.password_hash(person.id)
         if stored is None:
             continue
         attempts = auth.attempts(person.id)
+        right = hasher.verify(stored, password)
+        verified = True
         if attempts.is_locked(now):
-            locked = attempts.locked_until
-            continue
-        if hasher.verify(stored, password):
+            continue  # paused: even the right password is refused, with the same message
+        if right:
             matches.append((person, stored))
             if attempts.failures:
                 auth.set_attempts(person.id, Attempts())
         else:
             auth.set_attempts(person.id, attempts.after_failure(now))
-    if not matches and locked is not None:
-        raise NotAuthenticated(f"Too many wrong passwords: sign-in is paused until "
-                               f"{locked:%H:%M} UTC.")
+    if not verified:
+        hasher.verify(UNKNOWN_ACCOUNT_HASH, password)  # as slow as a real check: no timing tell
     if len(matches) != 1:
         if len(matches) > 1:
             raise OrganisationNeeded("This email belongs to several organisations; "

@@ -80,16 +80,17 @@ def parse_csv(text: str, where: str = "people.csv") -> tuple[list[PersonInput], 
         return [], problems
     inputs: list[PersonInput] = []
     try:
+        line = reader.line_num + 1  # the line the next row starts on
         for row in reader:
-            line = reader.line_num
+            row_line, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(names):
                 problems.append(Problem(where, f"expected {len(names)} values, found {len(row)}",
-                                        line=line))
+                                        line=row_line))
                 continue
             values = {n: c.strip() for n, c in zip(names, row, strict=True)}
-            person, row_problems = person_from_row(values, where, line)
+            person, row_problems = person_from_row(values, where, row_line)
             problems.extend(row_problems)
             if person is not None:
                 inputs.append(person)

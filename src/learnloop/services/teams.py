@@ -11,7 +11,7 @@ from datetime import datetime
 
 from learnloop.domain.access import Action, Actor, Target, require
 from learnloop.domain.errors import Conflict, InvalidInput, NotFound
-from learnloop.domain.people import Team, normalise_email
+from learnloop.domain.people import Role, Team, normalise_email
 from learnloop.domain.problems import Problem
 from learnloop.services.ports import PeopleRepo
 
@@ -87,6 +87,15 @@ def _check(repo: PeopleRepo, actor: Actor, team: Team | None, changes: TeamChang
     return _Checked(problems, taken, name, parent_id, manager_id)
 
 
+def _grant_manager(repo: PeopleRepo, actor: Actor, manager_id: int | None) -> None:
+    """Whoever manages a team holds the manager role, as with the CSV's `manages` column."""
+    if manager_id is None:
+        return
+    manager = repo.person(actor.org_id, manager_id)
+    if manager is not None and Role.MANAGER not in manager.roles:
+        repo.set_roles(manager.id, manager.roles | {Role.MANAGER})
+
+
 def create_team(repo: PeopleRepo, actor: Actor, changes: TeamChanges, now: datetime) -> Team:
     require(actor, Action.MANAGE_PEOPLE, Target(actor.org_id))
     if changes.name is UNSET:
@@ -98,6 +107,7 @@ def create_team(repo: PeopleRepo, actor: Actor, changes: TeamChanges, now: datet
         raise InvalidInput(checked.problems)
     team = repo.add_team(actor.org_id, checked.name, now)
     repo.update_team(team.id, checked.parent_id, checked.manager_id)
+    _grant_manager(repo, actor, checked.manager_id)
     return Team(team.id, team.org_id, checked.name, checked.parent_id, checked.manager_id)
 
 
@@ -114,4 +124,5 @@ def update_team(repo: PeopleRepo, actor: Actor, team_id: int, changes: TeamChang
     if checked.name != team.name:
         repo.rename_team(team.id, checked.name)
     repo.update_team(team.id, checked.parent_id, checked.manager_id)
+    _grant_manager(repo, actor, checked.manager_id)
     return Team(team.id, team.org_id, checked.name, checked.parent_id, checked.manager_id)

@@ -40,7 +40,15 @@ _UNARY: dict[type[ast.unaryop], Callable[[Number], Number]] = {
 }
 
 
+MAX_DIGITS = 15  # a float carries about 15 significant digits; more rounds nothing
+
+
 def _round(value: Number, digits: Number = 0) -> Number:
+    # round() with a huge digit count builds 10**digits and can run for ever: refuse it.
+    if isinstance(digits, float) and not digits.is_integer():
+        raise ValueError("digits must be a whole number")
+    if not -MAX_DIGITS <= digits <= MAX_DIGITS:
+        raise ValueError(f"digits must be between -{MAX_DIGITS} and {MAX_DIGITS}")
     return round(value, int(digits))
 
 
