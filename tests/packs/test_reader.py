@@ -246,7 +246,7 @@ def test_missing_folder(tmp_path: Path) -> None:
     assert [p.message for p in reading.problems] == ["no such folder"]
 
 
-def test_files_outside_the_layout_are_ignored(tmp_path: Path) -> None:
+def test_files_outside_the_layout_are_not_read(tmp_path: Path) -> None:
     root = write_pack(tmp_path, extra={
         "README.md": "# notes",
         "items/drafts/broken.yaml": ": not yaml [",
@@ -254,7 +254,9 @@ def test_files_outside_the_layout_are_ignored(tmp_path: Path) -> None:
     })
     (root / "binary.png").write_bytes(b"\x89PNG\xff\xfe")
     reading = read_pack(root)
-    assert reading.problems == []
+    assert not any(p.is_error for p in reading.problems)
+    assert sorted(p.where for p in reading.problems) == [
+        "items/drafts/broken.yaml", "lessons/notes.txt"]  # in content folders: a warning
     assert sorted(reading.files) == sorted(pack_files())
 
 
@@ -295,3 +297,18 @@ def test_a_file_with_a_nul_character_is_reported_with_its_line(tmp_path: Path) -
     assert nul[0].where == f"lessons/{lesson.name}"
     assert nul[0].line == lesson.read_text().count("\n")
     assert f"lessons/{lesson.name}" not in reading.files
+
+
+def test_misplaced_files_are_warned_about_and_others_ignored(tmp_path: Path) -> None:
+    folder = write_pack(tmp_path)
+    (folder / "pre-flight.yaml").write_text("rules: []\n")
+    (folder / "lessons" / "drafts").mkdir()
+    (folder / "lessons" / "drafts" / "new.md").write_text("---\nid: x\n---\n")
+    (folder / "items" / "extra.YML").write_text("families: []\n")
+    (folder / "README.md").write_text("# About this pack\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "config").write_text("[core]\n")
+    reading = read_pack(folder)
+    warned = sorted(p.where for p in reading.problems if not p.is_error)
+    assert warned == ["items/extra.YML", "lessons/drafts/new.md", "pre-flight.yaml"]
+    assert all("not read" in p.message for p in reading.problems if not p.is_error)

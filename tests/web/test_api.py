@@ -319,3 +319,13 @@ def test_a_team_manager_set_over_the_api_sees_the_team(client: TestClient, token
     me = client.get("/api/v1/me", headers=ann).json()
     assert "manager" in me["roles"]
     assert me["reports"] == [seeded["bob"]]
+
+
+def test_malformed_json_is_reported_at_the_root(client: TestClient, token_for: Headers) -> None:
+    response = client.post("/api/v1/people", headers={**token_for("ada"),
+                                                      "Content-Type": "application/json"},
+                           content=b'{"email": ')
+    assert response.status_code == 400
+    problem = response.json()["problems"][0]
+    assert problem["field"] == "$"
+    assert "not valid JSON" in problem["message"]

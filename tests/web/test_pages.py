@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -147,3 +149,28 @@ def test_sign_in_with_a_nul_character_is_simply_refused(client: TestClient) -> N
                                              "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 401
     assert "The email or password is not right." in response.text
+
+
+def test_pages_carry_security_headers(client: TestClient) -> None:
+    response = client.get("/signin")
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "default-src 'self'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_api_docs_load_only_local_files(client: TestClient) -> None:
+    page = client.get("/api/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert "/static/swagger/swagger-ui-bundle.js" in sources
+    assert all(s.startswith(("/static/", "data:")) for s in sources)
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+def test_import_notice_is_rebuilt_from_numbers_only(client: TestClient) -> None:
+    sign_in(client, "ada")
+    assert "3 rows: 1 created, 2 updated, 0 new teams" in client.get(
+        "/admin/people?imported=3-1-2-0").text
+    spoof = client.get("/admin/people?imported=Your+account+is+suspended").text
+    assert "suspended" not in spoof.split('id="people-rows"')[0]

@@ -63,7 +63,9 @@ def handled() -> Iterator[None]:
     except OperationalError as exc:
         fail(f"cannot use the database: {exc.orig}", EXIT_ENVIRONMENT)
     except SQLAlchemyError as exc:
-        fail(f"database error: {exc}", EXIT_ENVIRONMENT)
+        # The driver's own message, without the SQL statement and its parameters.
+        detail = getattr(exc, "orig", None) or type(exc).__name__
+        fail(f"database error: {detail}", EXIT_ENVIRONMENT)
 
 
 def progress() -> Progress:

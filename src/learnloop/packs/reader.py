@@ -34,7 +34,7 @@ from learnloop.domain.content.model import (
     Skill,
     Source,
 )
-from learnloop.domain.problems import Problem, has_nul
+from learnloop.domain.problems import Problem, Severity, has_nul
 from learnloop.packs import located_yaml
 from learnloop.packs.shape import Shape
 
@@ -70,6 +70,15 @@ def is_pack_file(rel: str) -> bool:
     return rel.startswith("items/") and rel.endswith((".yaml", ".yml")) and rel.count("/") == 1
 
 
+def _looks_like_content(rel: str) -> bool:
+    """A file that was probably meant to be read: in lessons/ or items/, or YAML at the top."""
+    if any(part.startswith(".") for part in rel.split("/")):
+        return False
+    if rel.startswith(("lessons/", "items/")):
+        return True
+    return "/" not in rel and rel.lower().endswith((".yaml", ".yml"))
+
+
 def read_pack(folder: Path) -> PackReading:
     """Read a pack folder; every problem comes back in `problems`, nothing is raised."""
     problems: list[Problem] = []
@@ -81,6 +90,11 @@ def read_pack(folder: Path) -> PackReading:
             continue
         rel = path.relative_to(folder).as_posix()
         if not is_pack_file(rel):
+            if _looks_like_content(rel):
+                problems.append(Problem(
+                    rel, "this file is not read: lessons are lessons/NAME.md, item families "
+                         "items/NAME.yaml, and the pack's own files pack.yaml, skills.yaml and "
+                         "preflight.yaml", severity=Severity.WARNING))
             continue
         if path.stat().st_size > MAX_FILE_BYTES:
             problems.append(Problem(rel, f"file is larger than {MAX_FILE_BYTES} bytes"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
@@ -24,6 +26,20 @@ from learnloop.web.packs import PackCache
 from learnloop.web.pages import admin, author, home, learn, signin
 
 HERE = Path(__file__).parent
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+async def security_headers(request: Request,
+                           call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """Pages may not be framed or load anything from elsewhere; browsers must not sniff types."""
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.url.path != "/api/docs":
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+    return response
 
 
 def _utc_now() -> datetime:
@@ -38,7 +54,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
         title="learnloop",
         version=__version__,
         description="Team training as a measured loop. JSON API for people, teams and content.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -56,7 +72,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     templates.env.globals["version"] = __version__
     app.state.templates = templates
 
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI for the API, from the vendored copy in /static (no CDN)."""
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json", title="learnloop API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="data:,")
+
     errors.install(app)
+    app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, author.router, admin.router,
                    api_people.router, api_content.router):

@@ -6,12 +6,14 @@ get an HTML error page, and a page that needs a signed-in person redirects to th
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from learnloop.domain.errors import (
@@ -24,6 +26,8 @@ from learnloop.domain.errors import (
 )
 from learnloop.domain.problems import Problem
 from learnloop.web.pages.common import render
+
+log = logging.getLogger("learnloop.web")
 
 STATUS: dict[type[LearnloopError], int] = {
     InvalidInput: 400,
@@ -68,6 +72,11 @@ def validation_problems(exc: RequestValidationError) -> list[Problem]:
     problems = []
     for error in exc.errors():
         loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            position = f" at character {loc[1]}" if len(loc) > 1 else ""
+            problems.append(Problem(where="body", field="$",
+                                    message=f"the body is not valid JSON{position}"))
+            continue
         field = _json_path(loc)
         problems.append(Problem(
             where=str(loc[0]) if loc else "body",
@@ -104,6 +113,18 @@ def install(app: FastAPI) -> None:
         problems = validation_problems(exc)
         return _render(request, 400, InvalidInput.code,
                        f"{len(problems)} problem(s) in the request", problems)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # Two requests raced for the same unique value (a person's email, a version number).
+        return _render(request, 409, Conflict.code,
+                       "This clashes with something saved at the same moment; try again.")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _render(request, 500, "internal_error",
+                       "Something went wrong on our side; it has been logged.")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

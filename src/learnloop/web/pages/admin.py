@@ -25,7 +25,17 @@ router = APIRouter(include_in_schema=False)
 def admin_people(request: Request, repos: ReposDep, user: CurrentUser, q: str = "",
                  imported: str | None = None) -> HTMLResponse:
     require(user.actor, Action.MANAGE_PEOPLE, Target(user.actor.org_id))
-    return _people_page(request, repos, user, q, notice=imported)
+    return _people_page(request, repos, user, q, notice=_import_notice(imported))
+
+
+def _import_notice(counts: str | None) -> str | None:
+    """The summary after an upload, rebuilt from four numbers (never text from the URL)."""
+    parts = (counts or "").split("-")
+    if len(parts) != 4 or not all(p.isdigit() and len(p) < 10 for p in parts):
+        return None
+    rows, created, updated, teams = (int(p) for p in parts)
+    return (f"{rows} row{'' if rows == 1 else 's'}: {created} created, {updated} updated, "
+            f"{teams} new teams")
 
 
 def _people_page(request: Request, repos: ReposDep, user: CurrentUser, q: str = "",
@@ -77,10 +87,8 @@ async def admin_import(request: Request, repos: ReposDep, user: CurrentUser, now
             except InvalidInput as exc:
                 problems = exc.problems
             else:
-                notice = (f"{result.rows} row{'' if result.rows == 1 else 's'}: "
-                          f"{result.created} created, "
-                          f"{result.updated} updated, {result.teams_created} new teams")
-                return RedirectResponse(f"/admin/people?imported={notice}", status_code=303)
+                counts = f"{result.rows}-{result.created}-{result.updated}-{result.teams_created}"
+                return RedirectResponse(f"/admin/people?imported={counts}", status_code=303)
     return _people_page(request, repos, user, problems=problems, status_code=400)
 
 
