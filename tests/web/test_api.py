@@ -329,3 +329,13 @@ def test_malformed_json_is_reported_at_the_root(client: TestClient, token_for: H
     problem = response.json()["problems"][0]
     assert problem["field"] == "$"
     assert "not valid JSON" in problem["message"]
+
+
+def test_unknown_manager_in_a_body_is_named_plainly(client: TestClient,
+                                                    token_for: Headers) -> None:
+    response = client.post("/api/v1/people", headers=token_for("ada"), json={
+        "email": "new2@acme.example", "name": "New", "manager_email": "ghost@acme.example"})
+    assert response.status_code == 400
+    problem = response.json()["problems"][0]
+    assert problem["field"] == "$.manager_email"
+    assert problem["message"] == "no person with email ghost@acme.example in this organisation"

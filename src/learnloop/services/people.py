@@ -188,9 +188,11 @@ def check_inputs(repo: PeopleRepo, org: Organisation, inputs: list[PersonInput],
     for person in by_email.values():
         if person.manager_email and person.manager_email not in by_email \
                 and person.manager_email not in existing:
-            problems.append(Problem(where, f"manager {person.manager_email} is neither in "
-                                    "this file nor already stored", line=person.line,
-                                    field="manager_email"))
+            message = (f"no person with email {person.manager_email} in this organisation"
+                       if person.line is None else
+                       f"manager {person.manager_email} is neither in this file nor already "
+                       "stored")
+            problems.append(Problem(where, message, line=person.line, field="manager_email"))
     # Line-manager cycles, counting stored managers for people the file does not change.
     stored_managers = {p.email: _email_of(existing, p.manager_id) for p in existing.values()}
     # A blank manager cell keeps the stored manager, so only filled cells override.
