@@ -68,13 +68,17 @@ def timezone_problem(name: str) -> str | None:
 
 
 def working_hours_problem(value: str) -> str | None:
+    """Hours as HH:MM-HH:MM in the person's time zone; an end before the start is a night
+    shift that runs past midnight (22:00-06:00)."""
     match = WORKING_HOURS.match(value)
     if not match:
         return f"{value!r} must look like 09:00-17:00"
     start = int(match.group(1)) * 60 + int(match.group(2))
     end = int(match.group(3)) * 60 + int(match.group(4))
-    if end > 24 * 60 or end <= start:
-        return f"{value!r}: the end must be after the start"
+    if end > 24 * 60:
+        return f"{value!r}: the end is at 24:00 at the latest"
+    if end == start:
+        return f"{value!r}: the start and the end must differ"
     return None
 
 
