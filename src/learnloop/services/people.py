@@ -335,6 +335,14 @@ def import_csv(repo: PeopleRepo, org: Organisation, actor: Actor | None, text: s
     return import_people(repo, org, actor, inputs, now, where)
 
 
+def own_organisation(repo: PeopleRepo, actor: Actor) -> Organisation:
+    """The organisation the actor belongs to (gone only if deleted under a live session)."""
+    org = repo.organisation(actor.org_id)
+    if org is None:
+        raise NotFound("Your organisation no longer exists.")
+    return org
+
+
 def actor_for(repo: PeopleRepo, person: Person) -> Actor:
     """The actor for a signed-in person, with everyone who reports to them."""
     reports: frozenset[int] = frozenset()

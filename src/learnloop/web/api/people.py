@@ -63,8 +63,7 @@ def _body_problems(problems: list[Problem]) -> list[Problem]:
 def create_person(body: PersonIn, repos: ReposDep, user: CurrentUser,
                   now: NowDep) -> PersonOut:
     """Create a person (admins). Team, manager and roles work as in the CSV import."""
-    org = repos.people.organisation(user.actor.org_id)
-    assert org is not None
+    org = people.own_organisation(repos.people, user.actor)
     row = {
         "email": body.email, "name": body.name, "external_id": body.external_id or "",
         "team": body.team or "", "parent_team": body.parent_team or "",
@@ -111,8 +110,7 @@ async def import_people(request: Request, repos: ReposDep, user: CurrentUser,
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput([Problem("body", "the CSV must be UTF-8 text")]) from None
-    org = repos.people.organisation(user.actor.org_id)
-    assert org is not None
+    org = people.own_organisation(repos.people, user.actor)
     result = people.import_csv(repos.people, org, user.actor, text, now, where="body")
     return ImportOut(rows=result.rows, created=result.created, updated=result.updated,
                      teams_created=result.teams_created)

@@ -68,8 +68,7 @@ async def admin_import(request: Request, repos: ReposDep, user: CurrentUser, now
     """Upload a people CSV; on any problem nothing is written and every line is listed."""
     csrf.check_session(user, csrf_token)
     require(user.actor, Action.MANAGE_PEOPLE, Target(user.actor.org_id))
-    org = repos.people.organisation(user.actor.org_id)
-    assert org is not None
+    org = people_service.own_organisation(repos.people, user.actor)
     name = file.filename or "upload.csv"
     raw = await file.read(MAX_CSV_BYTES + 1)
     problems: list[Problem] = []
