@@ -339,3 +339,21 @@ def test_unknown_manager_in_a_body_is_named_plainly(client: TestClient,
     problem = response.json()["problems"][0]
     assert problem["field"] == "$.manager_email"
     assert problem["message"] == "no person with email ghost@acme.example in this organisation"
+
+
+def test_an_unexpected_error_is_a_500_without_internals(client: TestClient,
+                                                        token_for: Headers) -> None:
+    app = client.app
+
+    @app.get("/api/v1/boom", include_in_schema=False)  # type: ignore[attr-defined, untyped-decorator]
+    def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    quiet = TestClient(app, raise_server_exceptions=False)
+    response = quiet.get("/api/v1/boom", headers=token_for("ada"))
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal_error",
+                               "message": "Something went wrong on our side; it has been logged."}
+    assert "hunter2" not in response.text
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -19,29 +19,13 @@ from learnloop import __version__
 from learnloop.security.passwords import Argon2Passwords
 from learnloop.settings import Settings
 from learnloop.store.engine import make_engine, session_factory
-from learnloop.web import errors
+from learnloop.web import errors, headers
 from learnloop.web.api import content as api_content
 from learnloop.web.api import people as api_people
 from learnloop.web.packs import PackCache
 from learnloop.web.pages import admin, author, home, learn, signin
 
 HERE = Path(__file__).parent
-PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-
-
-async def security_headers(request: Request,
-                           call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Pages may not be framed or load anything from elsewhere; browsers must not sniff types."""
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.url.path != "/api/docs":
-        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
-    return response
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -82,7 +66,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
             swagger_favicon_url="data:,")
 
     errors.install(app)
-    app.middleware("http")(security_headers)
+    app.middleware("http")(headers.middleware)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, author.router, admin.router,
                    api_people.router, api_content.router):

@@ -25,6 +25,7 @@ from learnloop.domain.errors import (
     NotFound,
 )
 from learnloop.domain.problems import Problem
+from learnloop.web import headers
 from learnloop.web.pages.common import render
 
 log = logging.getLogger("learnloop.web")
@@ -123,8 +124,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _render(request, 500, "internal_error",
-                       "Something went wrong on our side; it has been logged.")
+        # Answered outside the middleware stack, so the security headers are added here.
+        return headers.apply(_render(request, 500, "internal_error",
+                                     "Something went wrong on our side; it has been logged."),
+                             request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
