@@ -18,6 +18,7 @@ from learnloop.settings import load_settings
 from learnloop.store.unit import transaction
 from learnloop.web.app import create_app
 from tests.conftest import NOW
+from tests.packs_fixture import SKILLS_YAML
 
 PASSWORD = "a-long-password-1"
 PEOPLE_CSV = """email,name,team,parent_team,manager_email,manages,roles
@@ -30,15 +31,7 @@ amy@acme.example,Amy Author,,,,,author
 ana@acme.example,Ana Analyst,,,,,analyst
 """
 
-SKILLS = """skills:
-  - id: deliverability
-    name: Deliverability
-    behaviour: Sends only wanted, authenticated mail.
-    in_work: Campaigns carry one-click unsubscribe headers.
-    misconceptions:
-      - id: soft-hard-confused
-        description: Treats a hard bounce as temporary.
-"""
+SKILLS = SKILLS_YAML  # the shared starter skills; the lesson and items below are the web's
 LESSON = """---
 id: bounces
 skill: deliverability
