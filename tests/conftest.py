@@ -25,7 +25,6 @@ from learnloop.store.engine import make_engine, session_factory
 from learnloop.store.tables import Base
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 

@@ -7,11 +7,10 @@ Exit codes: 0 success; 1 the input has problems (nothing was changed); 2 usage e
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -74,11 +73,3 @@ def progress() -> Progress:
         console=errors, transient=False, disable=not errors.is_terminal,
     )
 
-
-def step(message: str) -> Callable[[], None]:
-    errors.print(f"[dim]…[/dim] {message}")
-    return lambda: None
-
-
-def echo(message: str) -> None:
-    click.echo(message)

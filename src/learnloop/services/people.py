@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from learnloop.domain import people as rules
@@ -46,7 +46,6 @@ class ImportResult:
     updated: int = 0
     teams_created: int = 0
     rows: int = 0
-    created_emails: list[str] = field(default_factory=list)
 
 
 def parse_csv(text: str, where: str = "people.csv") -> tuple[list[PersonInput], list[Problem]]:
@@ -289,7 +288,6 @@ def import_people(repo: PeopleRepo, org: Organisation, actor: Actor | None,
             created = repo.add_person(org.id, fields, now)
             ids[person.email] = created.id
             result.created += 1
-            result.created_emails.append(person.email)
         else:
             repo.update_person(current.id, fields, now)
             ids[person.email] = current.id
