@@ -79,9 +79,8 @@ def publish(repo: ContentRepo, org_id: int, actor: Actor | None, reading: PackRe
     warnings = [p for p in problems if not p.is_error]
     if latest is not None and latest.digest == reading.digest:
         return PublishOutcome(latest, True, warnings)
-    family_variants = {f.id: variants.variant_count(f) for f in pack.families}
     version = repo.publish(
-        org_id, pack, dict(reading.files), reading.digest, summarise(pack), family_variants,
+        org_id, pack, dict(reading.files), reading.digest, summarise(pack),
         actor.person_id if actor else None, now,
     )
     return PublishOutcome(version, False, warnings)

@@ -56,8 +56,7 @@ class SqlContent:
         return {str(k): str(v) for k, v in row.files.items()}
 
     def publish(self, org_id: int, pack: Pack, files: dict[str, str], digest: str,
-                summary: dict[str, Any], family_variants: dict[str, int],
-                published_by: int | None, now: datetime) -> StoredVersion:
+                summary: dict[str, Any], published_by: int | None, now: datetime) -> StoredVersion:
         row = self._pack(org_id, pack.id)
         if row is None:
             row = t.ContentPack(org_id=org_id, slug=pack.id, title=pack.title, created_at=now)
@@ -71,16 +70,5 @@ class SqlContent:
                                 files=files, summary=summary, published_at=now,
                                 published_by=published_by)
         self.db.add(version)
-        self.db.flush()
-        self.db.add_all(t.ContentSkill(version_id=version.id, slug=s.id, name=s.name)
-                             for s in pack.skills)
-        self.db.add_all(
-            t.ContentLesson(version_id=version.id, slug=x.id, skill_slug=x.skill, title=x.title,
-                            minutes=x.minutes) for x in pack.lessons)
-        self.db.add_all(
-            t.ContentItemFamily(version_id=version.id, slug=f.id, skill_slug=f.skill,
-                                type=f.type.value, context=f.context.value,
-                                variant_count=family_variants[f.id], stem=f.stem)
-            for f in pack.families)
         self.db.flush()
         return _version(version, row.slug)

@@ -8,11 +8,9 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -153,42 +151,3 @@ class PackVersion(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_by: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"))
-
-
-class ContentSkill(Base):
-    __tablename__ = "content_skills"
-    __table_args__ = (UniqueConstraint("version_id", "slug", name="uq_content_skills_slug"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("content_pack_versions.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
-
-
-class ContentLesson(Base):
-    __tablename__ = "content_lessons"
-    __table_args__ = (UniqueConstraint("version_id", "slug", name="uq_content_lessons_slug"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("content_pack_versions.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(64))
-    skill_slug: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(String(200))
-    minutes: Mapped[int] = mapped_column(Integer)
-
-
-class ContentItemFamily(Base):
-    __tablename__ = "content_item_families"
-    __table_args__ = (
-        UniqueConstraint("version_id", "slug", name="uq_content_item_families_slug"),
-        Index("ix_content_item_families_skill", "version_id", "skill_slug"),
-    )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("content_pack_versions.id", ondelete="CASCADE"))
-    slug: Mapped[str] = mapped_column(String(64))
-    skill_slug: Mapped[str] = mapped_column(String(64))
-    type: Mapped[str] = mapped_column(String(20))
-    context: Mapped[str] = mapped_column(String(20))
-    variant_count: Mapped[int] = mapped_column(Integer)
-    stem: Mapped[str] = mapped_column(Text)

@@ -217,62 +217,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_web_sessions_person_id"), ["person_id"], unique=False)
 
     op.create_table(
-        "content_item_families",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("slug", sa.String(length=64), nullable=False),
-        sa.Column("skill_slug", sa.String(length=64), nullable=False),
-        sa.Column("type", sa.String(length=20), nullable=False),
-        sa.Column("context", sa.String(length=20), nullable=False),
-        sa.Column("variant_count", sa.Integer(), nullable=False),
-        sa.Column("stem", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["content_pack_versions.id"],
-            name=op.f("fk_content_item_families_version_id_content_pack_versions"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_content_item_families")),
-        sa.UniqueConstraint("version_id", "slug", name="uq_content_item_families_slug"),
-    )
-    with op.batch_alter_table("content_item_families", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_content_item_families_skill", ["version_id", "skill_slug"], unique=False
-        )
-
-    op.create_table(
-        "content_lessons",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("slug", sa.String(length=64), nullable=False),
-        sa.Column("skill_slug", sa.String(length=64), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("minutes", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["content_pack_versions.id"],
-            name=op.f("fk_content_lessons_version_id_content_pack_versions"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_content_lessons")),
-        sa.UniqueConstraint("version_id", "slug", name="uq_content_lessons_slug"),
-    )
-    op.create_table(
-        "content_skills",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("slug", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["content_pack_versions.id"],
-            name=op.f("fk_content_skills_version_id_content_pack_versions"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_content_skills")),
-        sa.UniqueConstraint("version_id", "slug", name="uq_content_skills_slug"),
-    )
-    op.create_table(
         "team_members",
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
@@ -302,12 +246,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_team_members_person_id"))
 
     op.drop_table("team_members")
-    op.drop_table("content_skills")
-    op.drop_table("content_lessons")
-    with op.batch_alter_table("content_item_families", schema=None) as batch_op:
-        batch_op.drop_index("ix_content_item_families_skill")
-
-    op.drop_table("content_item_families")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_person_id"))
 
