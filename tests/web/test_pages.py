@@ -6,7 +6,14 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from learnloop.services import people
+from learnloop.settings import load_settings
+from learnloop.store.unit import transaction
+from learnloop.web.app import create_app
+from tests.conftest import NOW
 from tests.web.conftest import PASSWORD, csrf_of, sign_in
 
 
@@ -174,3 +181,20 @@ def test_import_notice_is_rebuilt_from_numbers_only(client: TestClient) -> None:
         "/admin/people?imported=3-1-2-0").text
     spoof = client.get("/admin/people?imported=Your+account+is+suspended").text
     assert "suspended" not in spoof.split('id="people-rows"')[0]
+
+
+def test_sign_in_lists_demo_accounts_outside_production_only(
+        client: TestClient, engine: Engine, sessions: sessionmaker[Session]) -> None:
+    assert "Demo accounts" not in client.get("/signin").text  # no demo organisation yet
+    with transaction(sessions) as repos:
+        org = repos.people.add_organisation("demo", "Demo", "UTC", 5, True, NOW)
+        inputs, _ = people.parse_csv("email,name,roles\nboss@demo.example,Boss,admin\n"
+                                     "lee@demo.example,Lee,learner\n")
+        people.import_people(repos.people, org, None, inputs, NOW)
+    page = client.get("/signin").text
+    assert "admin</span> <code>boss@demo.example" in page
+    assert "learner</span> <code>lee@demo.example" in page
+    production = create_app(load_settings(environment="production",
+                                          database_url=str(engine.url)), engine=engine)
+    with TestClient(production) as prod:
+        assert "Demo accounts" not in prod.get("/signin").text

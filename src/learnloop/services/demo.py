@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from learnloop.domain.errors import InvalidInput
-from learnloop.domain.people import Organisation, Role
+from learnloop.domain.people import Organisation, Person, Role
 from learnloop.services import content, people
 from learnloop.services.ports import (
     AuthRepo,
@@ -51,12 +51,27 @@ def build_demo(people_repo: PeopleRepo, auth: AuthRepo, content_repo: ContentRep
     tick("accounts")
     outcome = content.publish(content_repo, org.id, None, pack, now)
     tick("content")
-    shown: list[tuple[str, str, str]] = []
-    for role in (Role.ADMIN, Role.AUTHOR, Role.REVIEWER, Role.MANAGER, Role.ANALYST,
-                 Role.LEARNER):
+    return DemoOutcome(org, created, len(everyone), len(people_repo.teams(org.id)),
+                       outcome.version.number, outcome.unchanged, sample_accounts(everyone))
+
+
+SAMPLE_ROLES = (Role.ADMIN, Role.AUTHOR, Role.REVIEWER, Role.MANAGER, Role.ANALYST, Role.LEARNER)
+
+
+def sample_accounts(everyone: list[Person], roles: tuple[Role, ...] = SAMPLE_ROLES
+                    ) -> list[tuple[str, str, str]]:
+    """One demo account to try for each role (role, name, email); the learner has no other."""
+    shown = []
+    for role in roles:
         chosen = next((p for p in everyone if role in p.roles and
                        (role is not Role.LEARNER or p.roles == {Role.LEARNER})), None)
         if chosen is not None:
             shown.append((role.value, chosen.name, chosen.email))
-    return DemoOutcome(org, created, len(everyone), len(people_repo.teams(org.id)),
-                       outcome.version.number, outcome.unchanged, shown)
+    return shown
+
+
+def demo_accounts(people_repo: PeopleRepo, roles: tuple[Role, ...] = SAMPLE_ROLES
+                  ) -> list[tuple[str, str, str]]:
+    """The sample accounts of the demo organisation, if there is one."""
+    org = next((o for o in people_repo.organisations() if o.is_demo), None)
+    return sample_accounts(people_repo.people(org.id), roles) if org else []

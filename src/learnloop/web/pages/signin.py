@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from learnloop.domain.errors import NotAuthenticated
-from learnloop.services import auth
+from learnloop.domain.people import Role
+from learnloop.services import auth, demo
 from learnloop.web import csrf
 from learnloop.web.deps import SESSION_COOKIE, CurrentUser, MaybeUser, NowDep, ReposDep
 from learnloop.web.pages.common import render
@@ -28,20 +29,13 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _demo_accounts(request: Request, repos: ReposDep) -> list[tuple[str, str]]:
+SIGN_IN_HINT_ROLES = (Role.ADMIN, Role.AUTHOR, Role.MANAGER, Role.LEARNER)
+
+
+def _demo_accounts(request: Request, repos: ReposDep) -> list[tuple[str, str, str]]:
     if not request.app.state.settings.shows_demo_accounts:
         return []
-    orgs = [o for o in repos.people.organisations() if o.is_demo]
-    if not orgs:
-        return []
-    shown = []
-    people = repos.people.people(orgs[0].id)
-    for role in ("admin", "author", "manager", "learner"):
-        person = next((p for p in people if role in p.roles
-                       and (role != "learner" or len(p.roles) == 1)), None)
-        if person:
-            shown.append((role, person.email))
-    return shown
+    return demo.demo_accounts(repos.people, SIGN_IN_HINT_ROLES)
 
 
 @router.get("/signin", response_class=HTMLResponse)
