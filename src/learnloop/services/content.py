@@ -86,6 +86,15 @@ def publish(repo: ContentRepo, org_id: int, actor: Actor | None, reading: PackRe
     return PublishOutcome(version, False, warnings)
 
 
+def latest_versions(repo: ContentRepo, actor: Actor) -> list[StoredVersion]:
+    """The newest published version of each pack, as learners see them."""
+    require(actor, Action.LEARN, Target(actor.org_id))
+    latest: dict[str, StoredVersion] = {}
+    for version in repo.versions(actor.org_id):  # newest first within a pack
+        latest.setdefault(version.pack_slug, version)
+    return list(latest.values())
+
+
 def find_version(repo: ContentRepo, actor: Actor, pack_slug: str,
                  number: int | None = None) -> StoredVersion:
     require(actor, Action.LEARN, Target(actor.org_id))

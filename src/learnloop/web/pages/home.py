@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from learnloop.domain.access import Action, Target, can
-from learnloop.services import people
-from learnloop.services.ports import StoredVersion
+from learnloop.services import content, people
 from learnloop.web.deps import CurrentUser, ReposDep
 from learnloop.web.pages.common import render
 
@@ -18,10 +17,6 @@ router = APIRouter(include_in_schema=False)
 def home(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
     actor = user.actor
     org = repos.people.organisation(actor.org_id)
-    versions = repos.content.versions(actor.org_id)
-    latest: dict[str, StoredVersion] = {}
-    for v in versions:
-        latest.setdefault(v.pack_slug, v)
     reports = []
     if actor.reports:
         visible = people.list_people(repos.people, actor)
@@ -31,7 +26,8 @@ def home(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
     teams = {t.id: t for t in repos.people.teams(actor.org_id)}
     my_teams = [teams[tid] for tid in repos.people.memberships(actor.org_id).get(
         user.person.id, set()) if tid in teams]
-    return render(request, "home.html", user, org=org, packs=list(latest.values()),
+    return render(request, "home.html", user, org=org,
+                  packs=content.latest_versions(repos.content, actor),
                   reports=reports, manager=manager, my_teams=my_teams,
                   can_author=can(actor, Action.BROWSE_CONTENT, Target(actor.org_id)),
                   can_admin=can(actor, Action.MANAGE_PEOPLE, Target(actor.org_id)))

@@ -5,10 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from learnloop.domain.access import Action, Target, require
 from learnloop.domain.errors import NotFound
 from learnloop.services import content
-from learnloop.services.ports import StoredVersion
 from learnloop.web.deps import CurrentUser, ReposDep, Slug
 from learnloop.web.pages.common import render
 
@@ -17,11 +15,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/learn", response_class=HTMLResponse)
 def learn_index(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
-    require(user.actor, Action.LEARN, Target(user.actor.org_id))
-    latest: dict[str, StoredVersion] = {}
-    for v in repos.content.versions(user.actor.org_id):
-        latest.setdefault(v.pack_slug, v)
-    packs = [(v, request.app.state.packs.get(repos, v)) for v in latest.values()]
+    packs = [(v, request.app.state.packs.get(repos, v))
+             for v in content.latest_versions(repos.content, user.actor)]
     return render(request, "learn_index.html", user, packs=packs)
 
 
