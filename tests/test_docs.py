@@ -1,4 +1,5 @@
-"""Docs that cannot drift: the README's commands, every setting, every CLI command."""
+"""Docs that cannot drift: the README's commands, every setting, every CLI command, the
+xAPI profile."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import click
 
 from learnloop.cli import main
+from learnloop.domain.xapi import profile
 from learnloop.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,3 +58,10 @@ def test_every_cli_command_is_documented() -> None:
     missing = [c for c in _commands(main) if c not in doc]
     assert missing == []
 
+
+def test_every_xapi_iri_is_documented() -> None:
+    doc = (ROOT / "docs" / "xapi-profile.md").read_text()
+    iris = [v.id for v in profile.VERBS] + [t.value for t in profile.ActivityType] \
+        + [e.value for e in profile.Extension]
+    missing = [iri for iri in iris if f"`{iri}`" not in doc]
+    assert missing == []

@@ -117,11 +117,18 @@ TABLE = [
     ({L, RV}, "org", Action.BROWSE_CONTENT, True),
     ({L, RV}, "org", Action.PUBLISH_CONTENT, False),
     ({L, RV}, "someone", Action.VIEW_PERSON, False),
-    # admin: everything within the organisation
+    # admin: everything within the organisation, except acting as someone else
     *[({L, AD}, relation, action, True)
-      for action in Action
+      for action in Action if action is not Action.TAKE_STEP
       for relation in ("org", "self", "someone", "own manager")
       if not (relation == "org" and action in (Action.VIEW_PERSON, Action.MANAGE_TOKENS))],
+    # only the learner takes their own steps: answers, readings and pulses are theirs alone
+    *[(roles, "self", Action.TAKE_STEP, True) for roles in ({L}, {L, M}, {L, AD})],
+    *[(roles, relation, Action.TAKE_STEP, False)
+      for roles in ({L}, {L, M}, {L, AN}, {L, AD})
+      for relation in ("someone", "org")],
+    ({L, M}, "direct report", Action.TAKE_STEP, False),
+    ({L, AD}, "direct report", Action.TAKE_STEP, False),
 ]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
+from rich.progress import Progress
 
 from learnloop import __version__
 from learnloop.cli.output import (
@@ -22,9 +23,11 @@ from learnloop.cli.output import (
 from learnloop.cli.runtime import Runtime, new_token, pick_organisation, utc_now
 from learnloop.domain.content.validation import is_slug
 from learnloop.domain.errors import InvalidInput, LearnloopError, NotFound
-from learnloop.domain.people import Person, timezone_problem
+from learnloop.domain.learner.catalogue import Catalogue
+from learnloop.domain.people import Organisation, Person, timezone_problem
 from learnloop.domain.problems import Problem, errors_in
 from learnloop.packs import read_pack
+from learnloop.packs.cache import PackCache
 from learnloop.services import auth, content, people
 from learnloop.settings import load_settings
 from learnloop.store import migrate
@@ -263,7 +266,104 @@ def users_token(email: str, name: str, org_slug: str | None, database_url: str |
         rt.close()
 
 
+# -- the learning record -------------------------------------------------------------------
+def _catalogues(repos: Repos, org_id: int) -> dict[str, Catalogue]:
+    cache = PackCache()
+    latest: dict[str, Catalogue] = {}
+    for version in repos.content.versions(org_id):  # newest first within a pack
+        latest.setdefault(version.pack_slug, cache.load(repos.content, version).catalogue)
+    return latest
+
+
+@main.command()
+@ORG_OPTION
+@DB_OPTION
+def rebuild(org_slug: str | None, database_url: str | None) -> None:
+    """Recompute all learner state (memory, mastery, lessons, active weeks) from the stored
+    xAPI statements alone, in one transaction."""
+    from learnloop.services.rebuild import rebuild as run_rebuild
+
+    started = time.perf_counter()
+    with handled():
+        rt = _runtime(database_url)
+        with transaction(rt.sessions) as repos:
+            organisation = pick_organisation(repos, org_slug)
+            total = repos.statements.count(organisation.id)
+            with progress() as bar:
+                task = bar.add_task("replaying statements", total=total or 1)
+                outcome = run_rebuild(
+                    repos.statements, repos.learner, repos.people, organisation,
+                    _catalogues(repos, organisation.id),
+                    lambda n: bar.update(task, advance=n))
+                bar.update(task, description="writing learner state")
+        elapsed = time.perf_counter() - started
+        console.print(f"rebuilt {organisation.slug}: {outcome.statements:,} statements, "
+                      f"{outcome.projected:,} changed learner state of {outcome.people:,} "
+                      f"people, in {elapsed:.1f} s")
+        rt.close()
+
+
+@main.group("statements")
+def statements_group() -> None:
+    """The xAPI statement store."""
+
+
+@statements_group.command("import")
+@click.argument("json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@ORG_OPTION
+@DB_OPTION
+def statements_import(json_file: Path, org_slug: str | None, database_url: str | None) -> None:
+    """Store xAPI statements from another tool (a JSON array or one statement). Those about
+    known people and activities update learner state; any problem means nothing is stored."""
+    import json
+    import uuid
+
+    from learnloop.services.record import record_outside
+
+    with handled():
+        try:
+            documents = json.loads(json_file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            fail(f"{json_file}: not a JSON file: {exc}", EXIT_INVALID)
+        if isinstance(documents, dict):
+            documents = [documents]
+        if not isinstance(documents, list):
+            fail(f"{json_file}: expected a statement object or an array of them", EXIT_INVALID)
+        rt = _runtime(database_url)
+        with transaction(rt.sessions) as repos:
+            organisation = pick_organisation(repos, org_slug)
+            stored, projected = record_outside(
+                repos.statements, repos.learner, repos.people, organisation, documents,
+                _catalogues(repos, organisation.id), utc_now(), lambda: str(uuid.uuid4()))
+        console.print(f"stored {stored} statement(s); {projected} changed learner state")
+        rt.close()
+
+
 # -- demo and serve ------------------------------------------------------------------------
+DEMO_WEEKS = 3
+
+
+def _demo_history(rt: Runtime, organisation: Organisation, bar: Progress) -> int:
+    """Simulate a few weeks of learning through the loop's services, once per database."""
+    import random
+    import uuid
+
+    from learnloop.sentiment import compound
+    from learnloop.services.simulate import history_start, simulate
+
+    with transaction(rt.sessions) as repos:
+        if repos.statements.count(organisation.id):
+            return 0
+        task = bar.add_task("simulating learner history", total=DEMO_WEEKS * 7)
+        rng = random.Random(2026)  # noqa: S311 - a simulation, not security
+        ids = random.Random(11)  # noqa: S311
+        return simulate(repos, PackCache().loader(repos.content),
+                        repos.people.people(organisation.id),
+                        history_start(utc_now(), DEMO_WEEKS), DEMO_WEEKS * 7,
+                        lambda: str(uuid.UUID(int=ids.getrandbits(128), version=4)), rng,
+                        compound, lambda n: bar.update(task, advance=n))
+
+
 @main.command()
 @DB_OPTION
 def demo(database_url: str | None) -> None:
@@ -295,11 +395,14 @@ def demo(database_url: str | None) -> None:
                     DEMO_PEOPLE.read_text(encoding="utf-8"), reading, DEMO_PASSWORD,
                     DEMO_ORG_SLUG, DEMO_ORG_NAME, "Europe/London", rt.settings.min_group_size,
                     utc_now(), tick)
+            history = _demo_history(rt, outcome.organisation, bar)
         elapsed = time.perf_counter() - started
         what = "created" if outcome.created else "refreshed"
         console.print(f"{what} demo organisation [bold]{escape(outcome.organisation.name)}[/bold] "
                       f"({outcome.people} people, {outcome.teams} teams, content pack version "
                       f"{outcome.pack_version}) in {elapsed:.1f} s")
+        if history:
+            console.print(f"simulated {DEMO_WEEKS} weeks of learning: {history} steps")
         console.print(f"sign in with any of these (password: [bold]{DEMO_PASSWORD}[/bold]):")
         for role, name, email in outcome.accounts:
             console.print(f"  {role:<9} {escape(name):<16} {escape(email)}")

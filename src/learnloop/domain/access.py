@@ -11,7 +11,8 @@ The rules:
 - a manager sees the records of the people who report to them (line or team hierarchy);
 - an analyst sees aggregates, never one person's records;
 - authors publish content; authors and reviewers browse it with its answer keys;
-- any member of the organisation may see published content as a learner does.
+- any member of the organisation may see published content as a learner does;
+- only the learner takes their own steps: nobody answers or rates for someone else.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Action(StrEnum):
     REVIEW_CONTENT = "review_content"
     LEARN = "learn"                        # see published lessons as a learner
     MANAGE_TOKENS = "manage_tokens"        # API tokens of one person
+    TAKE_STEP = "take_step"                # answer, read, rate: only ever as oneself
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,10 @@ def _no(reason: str) -> Decision:
 def decide(actor: Actor, action: Action, target: Target) -> Decision:
     if actor.org_id != target.org_id:
         return _no("it belongs to another organisation")
+    if action is Action.TAKE_STEP:
+        if target.person_id == actor.person_id:
+            return _yes("this is your own learning")
+        return _no("nobody answers or rates for someone else, admins included")
     if actor.has(Role.ADMIN):
         return _yes("admins may do everything in their organisation")
 

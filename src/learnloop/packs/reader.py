@@ -179,10 +179,15 @@ def _read_skills(files: Mapping[str, str], problems: list[Problem]) -> list[Skil
         skill_id = s.text("id")
         misconceptions = []
         for m in s.each("misconceptions", what="a misconception"):
+            remedy = m.opt_text("remedy")
+            lesson, _, section = (remedy or "").partition("#")
             misconceptions.append(Misconception(
                 id=m.text("id"),
                 skill=skill_id,
                 description=m.text("description"),
+                label=m.opt_text("label"),
+                remedy_lesson=lesson or None,
+                remedy_section=section or None,
                 source=Source("skills.yaml", m.line(), m.field_lines()),
             ))
         out.append(Skill(

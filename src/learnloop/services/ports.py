@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from learnloop.domain.content.model import Pack
+from learnloop.domain.learner.catalogue import Catalogue
+from learnloop.domain.learner.memory import FamilyMemory
+from learnloop.domain.learner.projection import LessonProgress, SkillState
 from learnloop.domain.lockout import Attempts
 from learnloop.domain.people import Organisation, Person, Role, Team
 from learnloop.domain.problems import Problem
@@ -117,7 +120,151 @@ class ContentRepo(Protocol):
     def latest_version(self, org_id: int, pack_slug: str) -> StoredVersion | None: ...
     def versions(self, org_id: int) -> list[StoredVersion]: ...
     def version(self, org_id: int, pack_slug: str, number: int) -> StoredVersion | None: ...
+    def version_by_id(self, org_id: int, version_id: int) -> StoredVersion | None: ...
     def version_files(self, version_id: int) -> dict[str, str]: ...
     def publish(self, org_id: int, pack: Pack, files: dict[str, str], digest: str,
                 summary: dict[str, Any], published_by: int | None,
                 now: datetime) -> StoredVersion: ...
+
+
+# --- the learning record and the loop ---
+
+
+@dataclass(frozen=True, slots=True)
+class NewStatement:
+    id: str
+    org_id: int
+    person_id: int | None
+    verb: str
+    activity_id: str | None
+    registration: str | None
+    timestamp: datetime
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStatement:
+    seq: int
+    id: str
+    person_id: int | None
+    verb: str
+    activity_id: str | None
+    registration: str | None
+    timestamp: datetime
+    stored: datetime
+    document: dict[str, Any]
+
+
+class StatementsRepo(Protocol):
+    def add(self, statements: list[NewStatement], stored: datetime) -> None: ...
+    def exists(self, statement_id: str) -> bool: ...
+    def get(self, statement_id: str) -> StoredStatement | None: ...
+    def count(self, org_id: int | None = None) -> int: ...
+    def for_person(self, person_id: int, limit: int = 50) -> list[StoredStatement]: ...
+    def stream(self, org_id: int, batch: int = 5000) -> Iterator[tuple[int | None, Any]]: ...
+
+
+class LearnerState(Protocol):
+    """What the projectors read and write: one learner's rows, one at a time."""
+
+    def memory(self, person_id: int, pack: str, family: str) -> FamilyMemory | None: ...
+    def memories(self, person_id: int, pack: str) -> dict[str, FamilyMemory]: ...
+    def skill(self, person_id: int, pack: str, skill: str) -> SkillState | None: ...
+    def skills(self, person_id: int, pack: str) -> dict[str, SkillState]: ...
+    def lesson(self, person_id: int, pack: str, lesson: str) -> LessonProgress | None: ...
+    def lessons(self, person_id: int, pack: str) -> dict[str, LessonProgress]: ...
+    def weeks(self, person_id: int) -> set[date]: ...
+    def save_memory(self, person_id: int, pack: str, family: str, m: FamilyMemory) -> None: ...
+    def save_skill(self, person_id: int, pack: str, skill: str, s: SkillState) -> None: ...
+    def save_lesson(self, person_id: int, pack: str, lesson: str,
+                    p: LessonProgress) -> None: ...
+    def count_week(self, person_id: int, week: date) -> None: ...
+
+
+class LearnerRepo(LearnerState, Protocol):
+    def clear(self, person_ids: Iterable[int]) -> None: ...
+    def bulk(self, memories: Mapping[tuple[int, str, str], FamilyMemory],
+             skills: Mapping[tuple[int, str, str], SkillState],
+             lessons: Mapping[tuple[int, str, str], LessonProgress],
+             weeks: Mapping[tuple[int, date], int]) -> None: ...
+    def dump(self, person_ids: Iterable[int]) -> dict[str, list[tuple[Any, ...]]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStep:
+    id: str
+    person_id: int
+    version_id: int
+    pack: str
+    kind: str
+    skill: str
+    lesson: str | None
+    section: str | None
+    misconception: str | None
+    families: tuple[str, ...]
+    reason: str
+    created_at: datetime
+    lesson_started_at: datetime | None = None
+    lesson_completed_at: datetime | None = None
+    items_answered: int = 0
+    lesson_pulse_at: datetime | None = None
+    pulse_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttempt:
+    id: str
+    step_id: str
+    person_id: int
+    family: str
+    variant: int
+    position: int
+    served_at: datetime
+    expires_at: datetime
+    answered_at: datetime | None = None
+    statement_id: str | None = None
+    grade: dict[str, Any] | None = None
+
+
+class StepsRepo(Protocol):
+    def add_step(self, step: StoredStep) -> None: ...
+    def step(self, step_id: str, lock: bool = False) -> StoredStep | None: ...
+    def open_steps(self, person_id: int) -> list[StoredStep]: ...
+    def recent_steps(self, person_id: int, limit: int = 10) -> list[StoredStep]: ...
+    def update_step(self, step_id: str, **changes: Any) -> None: ...
+    def add_attempt(self, attempt: StoredAttempt) -> None: ...
+    def attempt(self, attempt_id: str, lock: bool = False) -> StoredAttempt | None: ...
+    def attempts(self, step_id: str) -> list[StoredAttempt]: ...
+    def seen_variants(self, person_id: int, family: str) -> list[tuple[int, datetime]]: ...
+    def finish_attempt(self, attempt_id: str, answered_at: datetime, statement_id: str,
+                       grade: dict[str, Any]) -> None: ...
+
+
+class LearningStore(Protocol):
+    """The repositories of one transaction that the learning loop works with."""
+
+    @property
+    def people(self) -> PeopleRepo: ...
+    @property
+    def content(self) -> ContentRepo: ...
+    @property
+    def statements(self) -> StatementsRepo: ...
+    @property
+    def learner(self) -> LearnerRepo: ...
+    @property
+    def steps(self) -> StepsRepo: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPack:
+    """A published pack version read back, with what the projectors need to know about it."""
+
+    version: StoredVersion
+    pack: Pack
+    catalogue: Catalogue
+
+
+PackLoader = Callable[[StoredVersion], LoadedPack]
+IdMaker = Callable[[], str]
+Sentiment = Callable[[str], float]  # compound sentiment of a comment, -1 (negative) to 1

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from learnloop.domain.content.model import Pack
 from learnloop.services.ports import StoredVersion
@@ -30,23 +30,33 @@ class SqlContent:
         pack = self._pack(org_id, pack_slug)
         if pack is None:
             return None
-        row = self.db.scalar(select(t.PackVersion).where(t.PackVersion.pack_id == pack.id)
+        row = self.db.scalar(select(t.PackVersion).options(defer(t.PackVersion.files))
+                             .where(t.PackVersion.pack_id == pack.id)
                                   .order_by(t.PackVersion.number.desc()).limit(1))
         return _version(row, pack.slug) if row else None
 
     def versions(self, org_id: int) -> list[StoredVersion]:
         rows = self.db.execute(
             select(t.PackVersion, t.ContentPack.slug)
+            .options(defer(t.PackVersion.files))
             .join(t.ContentPack, t.ContentPack.id == t.PackVersion.pack_id)
             .where(t.ContentPack.org_id == org_id)
             .order_by(t.ContentPack.slug, t.PackVersion.number.desc()))
         return [_version(row, slug) for row, slug in rows]
 
+    def version_by_id(self, org_id: int, version_id: int) -> StoredVersion | None:
+        found = self.db.execute(
+            select(t.PackVersion, t.ContentPack.slug)
+            .options(defer(t.PackVersion.files))
+            .join(t.ContentPack, t.ContentPack.id == t.PackVersion.pack_id)
+            .where(t.ContentPack.org_id == org_id, t.PackVersion.id == version_id)).first()
+        return _version(found[0], found[1]) if found else None
+
     def version(self, org_id: int, pack_slug: str, number: int) -> StoredVersion | None:
         pack = self._pack(org_id, pack_slug)
         if pack is None:
             return None
-        row = self.db.scalar(select(t.PackVersion).where(
+        row = self.db.scalar(select(t.PackVersion).options(defer(t.PackVersion.files)).where(
             t.PackVersion.pack_id == pack.id, t.PackVersion.number == number))
         return _version(row, pack.slug) if row else None
 

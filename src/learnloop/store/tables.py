@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Date,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -151,3 +156,130 @@ class PackVersion(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_by: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"))
+
+
+# --- The learning record: xAPI statements (the source of truth for everything learners did) ---
+
+SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+class StatementRow(Base):
+    """One xAPI statement. `document` is the statement as JSON text, exactly as stored; the
+    other columns are copies of its fields that queries and projectors filter on."""
+
+    __tablename__ = "statements"
+    __table_args__ = (Index("ix_statements_person_seq", "person_id", "seq"),)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    verb: Mapped[str] = mapped_column(String(512))
+    activity_id: Mapped[str | None] = mapped_column(String(2048))
+    registration: Mapped[str | None] = mapped_column(String(36))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    stored: Mapped[datetime] = mapped_column(UTCDateTime())
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    document: Mapped[str] = mapped_column(Text)
+
+
+# --- Learner state projected from statements (`learnloop rebuild` recomputes all of it) ---
+
+
+class MemoryRow(Base):
+    __tablename__ = "learner_memory"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stability: Mapped[float] = mapped_column(Float)
+    difficulty: Mapped[float] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_review: Mapped[datetime] = mapped_column(UTCDateTime())
+    reviews: Mapped[int] = mapped_column(Integer)
+    lapses: Mapped[int] = mapped_column(Integer)
+
+
+class SkillRow(Base):
+    __tablename__ = "learner_skills"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True)
+    successes: Mapped[float] = mapped_column(Float)
+    failures: Mapped[float] = mapped_column(Float)
+    evidence_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answers: Mapped[int] = mapped_column(Integer)
+    correct: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    relevance: Mapped[int | None] = mapped_column(Integer)
+    pulse_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    misconceptions: Mapped[list[Any]] = mapped_column(JsonDoc)
+
+
+class LessonRow(Base):
+    __tablename__ = "learner_lessons"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lesson: Mapped[str] = mapped_column(String(64), primary_key=True)
+    launches: Mapped[int] = mapped_column(Integer)
+    first_launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completions: Mapped[int] = mapped_column(Integer)
+    sections: Mapped[list[Any]] = mapped_column(JsonDoc)
+
+
+class WeekRow(Base):
+    __tablename__ = "learner_weeks"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+
+
+# --- The loop in progress (operational: not derived from statements) ---
+
+
+class StepRow(Base):
+    """A step the policy chose: its id is the xAPI registration of everything done in it."""
+
+    __tablename__ = "learning_steps"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("content_pack_versions.id", ondelete="CASCADE"))
+    pack: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    skill: Mapped[str] = mapped_column(String(64))
+    lesson: Mapped[str | None] = mapped_column(String(64))
+    section: Mapped[str | None] = mapped_column(String(200))
+    misconception: Mapped[str | None] = mapped_column(String(64))
+    families: Mapped[list[Any]] = mapped_column(JsonDoc)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lesson_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lesson_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    items_answered: Mapped[int] = mapped_column(Integer, default=0)
+    lesson_pulse_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pulse_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AttemptRow(Base):
+    """An item served to a learner: it may be answered once, before it expires."""
+
+    __tablename__ = "item_attempts"
+    __table_args__ = (Index("ix_item_attempts_person_family", "person_id", "family"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    step_id: Mapped[str] = mapped_column(ForeignKey("learning_steps.id", ondelete="CASCADE"),
+                                         index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    family: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    served_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    statement_id: Mapped[str | None] = mapped_column(String(36))
+    grade: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)

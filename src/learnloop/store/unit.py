@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from learnloop.store.auth import SqlAuth
 from learnloop.store.content import SqlContent
+from learnloop.store.learner import SqlLearner
 from learnloop.store.people import SqlPeople
+from learnloop.store.statements import SqlStatements
+from learnloop.store.steps import SqlSteps
 
 
 @dataclass
@@ -19,10 +22,14 @@ class Repos:
     people: SqlPeople
     auth: SqlAuth
     content: SqlContent
+    statements: SqlStatements
+    learner: SqlLearner
+    steps: SqlSteps
 
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Repos]:
     """Commit when the block ends normally, roll back on any exception."""
     with factory() as session, session.begin():
-        yield Repos(session, SqlPeople(session), SqlAuth(session), SqlContent(session))
+        yield Repos(session, SqlPeople(session), SqlAuth(session), SqlContent(session),
+                    SqlStatements(session), SqlLearner(session), SqlSteps(session))

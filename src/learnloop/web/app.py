@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,14 +17,15 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import Engine
 
-from learnloop import __version__
+from learnloop import __version__, sentiment
+from learnloop.packs.cache import PackCache
 from learnloop.security.passwords import Argon2Passwords
 from learnloop.settings import Settings
 from learnloop.store.engine import make_engine, session_factory
 from learnloop.web import errors, headers
 from learnloop.web.api import content as api_content
+from learnloop.web.api import loop as api_loop
 from learnloop.web.api import people as api_people
-from learnloop.web.packs import PackCache
 from learnloop.web.pages import admin, author, home, learn, signin
 
 HERE = Path(__file__).parent
@@ -30,9 +33,17 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
 def create_app(settings: Settings, *, engine: Engine | None = None,
                clock: Callable[[], datetime] = _utc_now,
-               passwords: Argon2Passwords | None = None) -> FastAPI:
+               passwords: Argon2Passwords | None = None,
+               new_id: Callable[[], str] = _new_id,
+               randomness: Callable[[], random.Random] = random.Random) -> FastAPI:
+    """`new_id` makes statement and step ids; `randomness` gives each request its generator
+    (tests pass seeded ones)."""
     settings.check_production()
     app = FastAPI(
         title="learnloop",
@@ -49,6 +60,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.state.clock = clock
     app.state.passwords = passwords or Argon2Passwords()
     app.state.packs = PackCache()
+    app.state.new_id = new_id
+    app.state.random = randomness
+    app.state.sentiment = sentiment.compound
 
     markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -69,6 +83,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.middleware("http")(headers.middleware)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, author.router, admin.router,
-                   api_people.router, api_content.router):
+                   api_people.router, api_content.router, api_loop.router):
         app.include_router(router)
     return app

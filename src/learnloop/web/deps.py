@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -11,6 +13,7 @@ from fastapi import Depends, Path, Request
 from learnloop.domain.errors import NotAuthenticated
 from learnloop.services import auth
 from learnloop.services.auth import Authenticated
+from learnloop.services.ports import IdMaker, PackLoader, Sentiment
 from learnloop.store.unit import Repos, transaction
 
 SESSION_COOKIE = "ll_session"
@@ -75,3 +78,31 @@ def current_user(request: Request, repos: ReposDep, now: NowDep) -> Authenticate
 
 CurrentUser = Annotated[Authenticated, Depends(current_user)]
 MaybeUser = Annotated[Authenticated | None, Depends(optional_user)]
+
+
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+StepId = Annotated[str, Path(pattern=UUID_PATTERN, description="A step id (UUID)")]
+AttemptId = Annotated[str, Path(pattern=UUID_PATTERN, description="A served item's id (UUID)")]
+LessonId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,63}$", description="A lesson id")]
+SectionSlug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,199}$",
+                                  description="A section of a lesson")]
+
+
+@dataclass
+class LoopContext:
+    """What the learning-loop services need for one request."""
+
+    store: Repos
+    packs: PackLoader
+    new_id: IdMaker
+    rng: random.Random
+    sentiment: Sentiment
+
+
+def get_loop(request: Request, repos: ReposDep) -> LoopContext:
+    state = request.app.state
+    return LoopContext(repos, state.packs.loader(repos.content), state.new_id,
+                       state.random(), state.sentiment)
+
+
+LoopDep = Annotated[LoopContext, Depends(get_loop)]

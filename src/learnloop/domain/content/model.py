@@ -48,6 +48,9 @@ class Misconception:
     id: str
     skill: str
     description: str
+    label: str | None = None  # completes "You ...": "mixed up soft and hard bounces"
+    remedy_lesson: str | None = None  # the lesson (and section) that corrects it
+    remedy_section: str | None = None
     source: Source = NOWHERE
 
 

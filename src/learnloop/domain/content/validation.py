@@ -16,6 +16,7 @@ from learnloop.domain.content.model import (
     ItemFamily,
     ItemType,
     Lesson,
+    Misconception,
     Pack,
     Source,
 )
@@ -104,6 +105,9 @@ def validate_pack(pack: Pack) -> list[Problem]:
 
     for lesson in pack.lessons:
         _check_lesson(report, lesson, skill_ids, lessons)
+    for skill in pack.skills:
+        for m in skill.misconceptions:
+            _check_remedy(report, m, lessons)
     _check_cycles(report, pack.lessons)
 
     for family in pack.families:
@@ -259,6 +263,22 @@ def _check_family(report: _Report, family: ItemFamily, skill_ids: set[str],
 def _label(field: str, message: str) -> str:
     """Prefix a message with the sub-field it concerns (the field itself is named anyway)."""
     return message if "." not in field else f"{field}: {message}"
+
+
+def _check_remedy(report: _Report, m: Misconception, lessons: dict[str, Lesson]) -> None:
+    if m.label is not None and len(m.label) > 120:
+        report.error(m.source, "label", "a label is a short phrase: at most 120 characters")
+    if m.remedy_lesson is None:
+        return
+    lesson = lessons.get(m.remedy_lesson)
+    if lesson is None:
+        report.error(m.source, "remedy", f"unknown lesson {m.remedy_lesson!r}")
+    elif m.remedy_section is not None and \
+            m.remedy_section not in {s.slug for s in lesson.sections}:
+        known = ", ".join(s.slug for s in lesson.sections)
+        report.error(m.source, "remedy",
+                     f"lesson {lesson.id!r} has no section {m.remedy_section!r} "
+                     f"(it has: {known})")
 
 
 def _check_choice(report: _Report, family: ItemFamily, misconception_ids: set[str],

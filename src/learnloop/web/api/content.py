@@ -68,7 +68,7 @@ def publish(body: PackIn, repos: ReposDep, user: CurrentUser, now: NowDep,
 def _pack(request: Request, repos: ReposDep, user: CurrentUser, slug: Slug,
           number: int | None) -> tuple[StoredVersion, Pack]:
     version = content.find_version(repos.content, user.actor, slug, number)
-    return version, request.app.state.packs.get(repos, version)
+    return version, request.app.state.packs.get(repos.content, version)
 
 
 @router.get("/packs/{slug}", response_model=VersionOut)

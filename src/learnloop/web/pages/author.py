@@ -29,7 +29,7 @@ def author_pack(request: Request, pack_slug: Slug, number: VersionNumber, repos:
                 user: CurrentUser, skill: str | None = None) -> HTMLResponse:
     require(user.actor, Action.BROWSE_CONTENT, Target(user.actor.org_id))
     version = content.find_version(repos.content, user.actor, pack_slug, number)
-    pack = request.app.state.packs.get(repos, version)
+    pack = request.app.state.packs.get(repos.content, version)
     if skill is not None and pack.skill(skill) is None:
         raise NotFound(f"No skill {skill!r} in this pack.")
     counts = {f.id: variants.variant_count(f) for f in pack.families}
@@ -44,7 +44,7 @@ def author_family(request: Request, pack_slug: Slug, number: VersionNumber, fami
                   repos: ReposDep, user: CurrentUser) -> HTMLResponse:
     require(user.actor, Action.BROWSE_CONTENT, Target(user.actor.org_id))
     version = content.find_version(repos.content, user.actor, pack_slug, number)
-    pack = request.app.state.packs.get(repos, version)
+    pack = request.app.state.packs.get(repos.content, version)
     family = pack.family(family_id)
     if family is None:
         raise NotFound(f"No item family {family_id!r} in this pack.")

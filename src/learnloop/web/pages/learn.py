@@ -15,7 +15,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/learn", response_class=HTMLResponse)
 def learn_index(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
-    packs = [(v, request.app.state.packs.get(repos, v))
+    packs = [(v, request.app.state.packs.get(repos.content, v))
              for v in content.latest_versions(repos.content, user.actor)]
     return render(request, "learn_index.html", user, packs=packs)
 
@@ -24,7 +24,7 @@ def learn_index(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLRes
 def lesson_page(request: Request, pack_slug: Slug, lesson_id: str, repos: ReposDep,
                 user: CurrentUser) -> HTMLResponse:
     version = content.find_version(repos.content, user.actor, pack_slug)
-    pack = request.app.state.packs.get(repos, version)
+    pack = request.app.state.packs.get(repos.content, version)
     lesson = pack.lesson(lesson_id)
     if lesson is None:
         raise NotFound(f"No lesson {lesson_id!r} in {pack_slug}.")

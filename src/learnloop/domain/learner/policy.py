@@ -1,0 +1,249 @@
+"""The next step: what a learner should do now, and one sentence that says why.
+
+In order of priority:
+
+1. due re-checks (memory says recall is about to drop below the target);
+2. remediation of a misconception seen in a recent answer and not cleared since: the lesson
+   section that corrects it, then two practice items that can reveal it again;
+3. when the learner said they are unsure (confidence 1 or 2) or mastery is low after a check:
+   practice on that skill, or its next lesson when one is left;
+4. the next lesson whose prerequisites are done;
+5. when mastery is high and the learner is confident: transfer items, the same skill in a new
+   situation;
+6. otherwise practice on the weakest skill.
+
+The randomness (which families to draw among equals) is passed in.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from learnloop.domain.content.model import Context, ItemFamily, Lesson, Misconception, Pack
+from learnloop.domain.learner import mastery
+from learnloop.domain.learner.memory import FamilyMemory
+from learnloop.domain.learner.projection import LessonProgress, SkillState
+
+CHECK_ITEMS = 3
+PRACTICE_ITEMS = 2
+MAX_RECHECKS = 3
+WORDS_PER_MINUTE = 200
+
+
+class StepKind(StrEnum):
+    RECHECK = "recheck"
+    REMEDIATION = "remediation"
+    LESSON = "lesson"
+    PRACTICE = "practice"
+    TRANSFER = "transfer"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    kind: StepKind
+    skill: str
+    reason: str
+    lesson: str | None = None
+    section: str | None = None
+    families: tuple[str, ...] = ()
+    misconception: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerView:
+    """What the policy reads about one learner in one pack."""
+
+    skills: dict[str, SkillState]
+    memories: dict[str, FamilyMemory]
+    lessons: dict[str, LessonProgress]
+
+
+def skill_probability(state: SkillState | None, at: datetime) -> float | None:
+    """The mastery shown to people: None until the first answer."""
+    if state is None or state.answers == 0:
+        return None
+    return mastery.probability(state.evidence, at)
+
+
+def percent(p: float) -> str:
+    return f"{round(p * 100)}%"
+
+
+def section_minutes(lesson: Lesson, slug: str | None) -> int:
+    section = next((s for s in lesson.sections if s.slug == slug), None)
+    words = len((section.body if section else lesson.intro).split())
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 3}
+
+
+def remedy_for(pack: Pack, misconception: Misconception,
+               revealed_by: ItemFamily | None) -> tuple[Lesson, str | None] | None:
+    """The lesson and section that correct a misconception: the pack's `remedy`, or else the
+    section of the revealing family's lesson that shares most words with its description."""
+    if misconception.remedy_lesson:
+        lesson = pack.lesson(misconception.remedy_lesson)
+        if lesson is not None:
+            return lesson, misconception.remedy_section
+    lesson = pack.lesson(revealed_by.lesson) if revealed_by and revealed_by.lesson else None
+    if lesson is None:
+        lesson = next((x for x in pack.lessons if x.skill == misconception.skill), None)
+    if lesson is None:
+        return None
+    wanted = _words(misconception.description)
+    best = max(lesson.sections, key=lambda s: len(wanted & _words(s.title + " " + s.body)),
+               default=None)
+    return lesson, best.slug if best else None
+
+
+def label_of(misconception: Misconception) -> str:
+    if misconception.label:
+        return misconception.label
+    first = re.split(r"(?<=[.;:])\s", misconception.description.strip(), maxsplit=1)[0]
+    return "showed a common mix-up: " + first.rstrip(".;:").lower()
+
+
+def _pick(families: list[ItemFamily], count: int, rng: random.Random,
+          avoid: frozenset[str] | set[str] = frozenset()) -> tuple[str, ...]:
+    fresh = [f for f in families if f.id not in avoid]
+    pool = fresh if len(fresh) >= count else families
+    chosen = rng.sample(pool, min(count, len(pool)))
+    return tuple(f.id for f in chosen)
+
+
+def _lesson_order(pack: Pack, view: LearnerView) -> list[Lesson]:
+    done = {lid for lid, p in view.lessons.items() if p.completed_at is not None}
+    return [lesson for lesson in pack.lessons if lesson.id not in done
+            and all(p in done for p in lesson.prerequisites)]
+
+
+def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
+              last_family: str | None = None) -> Step | None:
+    """The step to take now, or None when the pack has nothing to offer (no items)."""
+    skills = {s.id: s for s in pack.skills}
+    families = {f.id: f for f in pack.families}
+    name = {sid: s.name for sid, s in skills.items()}
+
+    due = sorted(((m.due, fid) for fid, m in view.memories.items()
+                  if m.due <= at and fid in families))
+    if due:
+        chosen = tuple(fid for _, fid in due[:MAX_RECHECKS])
+        first = families[chosen[0]]
+        days = max(1, round((at - view.memories[chosen[0]].last_review).total_seconds()
+                            / 86400))
+        topic = ", ".join(sorted({name.get(families[f].skill, families[f].skill)
+                                  for f in chosen}))
+        count = "A re-check is" if len(chosen) == 1 else f"{len(chosen)} re-checks are"
+        return Step(StepKind.RECHECK, first.skill,
+                    f"{count} due on {topic}: you last answered "
+                    f"{'it' if len(chosen) == 1 else 'the first'} {days} "
+                    f"day{'s' if days != 1 else ''} ago, and recalling it now is what makes "
+                    f"it stick.", families=chosen)
+
+    step = _remediation(pack, view, at, rng, families, last_family)
+    if step is not None:
+        return step
+
+    order = _lesson_order(pack, view)
+    for sid, state in sorted(view.skills.items(), key=lambda kv: kv[0]):
+        p = skill_probability(state, at)
+        unsure = state.confidence is not None and state.confidence <= 2
+        if p is None or sid not in skills or not (unsure or p < mastery.STRUGGLING):
+            continue
+        lesson = next((x for x in order if x.skill == sid), None)
+        why = (f"You rated your confidence {state.confidence} of 5 on {name[sid]}"
+               if unsure else f"Your mastery of {name[sid]} is {percent(p)}")
+        if lesson is not None:
+            return Step(StepKind.LESSON, sid,
+                        f"{why}: the next lesson, \u201c{lesson.title}\u201d "
+                        f"({lesson.minutes} minutes), builds it up, then {CHECK_ITEMS} "
+                        f"questions.", lesson=lesson.id,
+                        families=check_families(pack, lesson, rng))
+        pool = [f for f in pack.families if f.skill == sid and f.context is Context.STANDARD]
+        if pool:
+            return Step(StepKind.PRACTICE, sid,
+                        f"{why}: {PRACTICE_ITEMS + 1} practice questions will show where "
+                        f"it is solid and where it is not.",
+                        families=_pick(pool, PRACTICE_ITEMS + 1, rng, {last_family or ""}))
+
+    if order:
+        lesson = order[0]
+        return Step(StepKind.LESSON, lesson.skill,
+                    f"Next in {name.get(lesson.skill, lesson.skill)}: \u201c{lesson.title}\u201d "
+                    f"({lesson.minutes} minutes), then {CHECK_ITEMS} questions to prove it.",
+                    lesson=lesson.id, families=check_families(pack, lesson, rng))
+
+    ranked = sorted(((skill_probability(view.skills.get(sid), at) or 0.0, sid)
+                     for sid in skills), reverse=True)
+    for p, sid in ranked:
+        known = view.skills.get(sid)
+        confident = known is not None and (known.confidence or 0) >= 4
+        transfer = [f for f in pack.families if f.skill == sid and f.context is Context.TRANSFER]
+        if p >= mastery.MASTERED and confident and transfer:
+            return Step(StepKind.TRANSFER, sid,
+                        f"You have {name[sid]} at {percent(p)} and feel sure of it: "
+                        f"{PRACTICE_ITEMS} transfer questions put it to work in a new "
+                        f"situation.", families=_pick(transfer, PRACTICE_ITEMS, rng))
+    for p, sid in reversed(ranked):
+        pool = [f for f in pack.families if f.skill == sid]
+        if pool:
+            return Step(StepKind.PRACTICE, sid,
+                        f"Practice on {name[sid]}, your weakest skill at {percent(p)}: "
+                        f"{PRACTICE_ITEMS + 1} questions.",
+                        families=_pick(pool, PRACTICE_ITEMS + 1, rng, {last_family or ""}))
+    return None
+
+
+def check_families(pack: Pack, lesson: Lesson, rng: random.Random) -> tuple[str, ...]:
+    own = [f for f in pack.families if f.lesson == lesson.id and f.context is Context.STANDARD]
+    if len(own) < CHECK_ITEMS:
+        own += [f for f in pack.families if f.skill == lesson.skill and f not in own
+                and f.context is Context.STANDARD]
+    return _pick(own, CHECK_ITEMS, rng) if len(own) > CHECK_ITEMS else tuple(f.id for f in own)
+
+
+def _remediation(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
+                 families: dict[str, ItemFamily], last_family: str | None) -> Step | None:
+    known = pack.misconceptions()
+    active = [(seen.last_seen, mid, sid) for sid, state in view.skills.items()
+              for mid, seen in state.misconceptions if seen.active and mid in known]
+    if not active:
+        return None
+    _, mid, _sid = max(active)
+    misconception = known[mid]
+    probing = [f for f in pack.families if _probes(f, mid)]
+    revealed = families.get(last_family or "") if last_family in families else None
+    if revealed is None or not _probes(revealed, mid):
+        revealed = probing[0] if probing else None
+    found = remedy_for(pack, misconception, revealed)
+    practice = _pick(probing or [f for f in pack.families if f.skill == misconception.skill],
+                     PRACTICE_ITEMS, rng, {last_family or ""})
+    if found is None:
+        return Step(StepKind.REMEDIATION, misconception.skill,
+                    f"You {label_of(misconception)}: {len(practice)} practice items on it.",
+                    families=practice, misconception=mid)
+    lesson, slug = found
+    minutes = section_minutes(lesson, slug)
+    section = next((s for s in lesson.sections if s.slug == slug), None)
+    where = f"the {minutes}-minute section \u201c{section.title}\u201d" if section \
+        else f"the lesson \u201c{lesson.title}\u201d"
+    return Step(StepKind.REMEDIATION, misconception.skill,
+                f"You {label_of(misconception)}: here is {where}, then "
+                f"{len(practice)} practice item{'s' if len(practice) != 1 else ''}.",
+                lesson=lesson.id, section=slug, families=practice, misconception=mid)
+
+
+def _probes(family: ItemFamily, mid: str) -> bool:
+    if any(o.misconception == mid for o in family.options):
+        return True
+    if any(m.misconception == mid for m in family.numeric_misconceptions):
+        return True
+    return family.rubric is not None and any(f.misconception == mid
+                                             for f in family.rubric.forbidden)

@@ -1,0 +1,100 @@
+"""Apply learner events to stored state. The live path and the rebuild call `project` alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from learnloop.domain.learner import projection as p
+from learnloop.domain.learner.catalogue import Catalogue
+from learnloop.domain.learner.events import (
+    LEARNER_ACTIONS,
+    Answered,
+    Event,
+    LessonCompleted,
+    LessonLaunched,
+    PulseGiven,
+    SectionViewed,
+)
+from learnloop.domain.learner.memory import FamilyMemory
+from learnloop.services.ports import LearnerState
+
+
+def project(learner: LearnerState, person_id: int, timezone: str, event: Event,
+            catalogues: dict[str, Catalogue]) -> None:
+    """Update one learner's state for one event read from a statement."""
+    catalogue = catalogues.get(event.pack)
+    if catalogue is None:
+        return  # a pack this organisation does not have: stored, but it changes no state
+    if isinstance(event, LEARNER_ACTIONS):
+        learner.count_week(person_id, p.week_of(event.at, timezone))
+    match event:
+        case Answered():
+            facts = catalogue.families.get(event.family)
+            if facts is None:
+                return
+            learner.save_memory(person_id, event.pack, event.family, p.answered_memory(
+                learner.memory(person_id, event.pack, event.family), event))
+            skill = learner.skill(person_id, event.pack, facts.skill) or p.SkillState()
+            learner.save_skill(person_id, event.pack, facts.skill,
+                               p.answered_skill(skill, event, facts))
+        case LessonLaunched() | SectionViewed() | LessonCompleted():
+            if event.lesson not in catalogue.lessons:
+                return
+            progress = learner.lesson(person_id, event.pack, event.lesson) or p.LessonProgress()
+            learner.save_lesson(person_id, event.pack, event.lesson,
+                                p.lesson_progress(progress, event))
+        case PulseGiven():
+            skill_id = event.skill or catalogue.lessons.get(event.lesson or "")
+            if skill_id is None:
+                return
+            skill = learner.skill(person_id, event.pack, skill_id) or p.SkillState()
+            learner.save_skill(person_id, event.pack, skill_id, p.pulsed_skill(skill, event))
+
+
+@dataclass
+class MemoryLearner:
+    """The same repository contract in memory, for rebuilding many learners at once."""
+
+    memory_rows: dict[tuple[int, str, str], FamilyMemory] = field(default_factory=dict)
+    skill_rows: dict[tuple[int, str, str], p.SkillState] = field(default_factory=dict)
+    lesson_rows: dict[tuple[int, str, str], p.LessonProgress] = field(default_factory=dict)
+    week_rows: dict[tuple[int, date], int] = field(default_factory=dict)
+
+    def memory(self, person_id: int, pack: str, family: str) -> FamilyMemory | None:
+        return self.memory_rows.get((person_id, pack, family))
+
+    def memories(self, person_id: int, pack: str) -> dict[str, FamilyMemory]:
+        return {k[2]: v for k, v in self.memory_rows.items() if k[:2] == (person_id, pack)}
+
+    def skill(self, person_id: int, pack: str, skill: str) -> p.SkillState | None:
+        return self.skill_rows.get((person_id, pack, skill))
+
+    def skills(self, person_id: int, pack: str) -> dict[str, p.SkillState]:
+        return {k[2]: v for k, v in self.skill_rows.items() if k[:2] == (person_id, pack)}
+
+    def lesson(self, person_id: int, pack: str, lesson: str) -> p.LessonProgress | None:
+        return self.lesson_rows.get((person_id, pack, lesson))
+
+    def lessons(self, person_id: int, pack: str) -> dict[str, p.LessonProgress]:
+        return {k[2]: v for k, v in self.lesson_rows.items() if k[:2] == (person_id, pack)}
+
+    def weeks(self, person_id: int) -> set[date]:
+        return {week for (pid, week) in self.week_rows if pid == person_id}
+
+    def save_memory(self, person_id: int, pack: str, family: str, m: FamilyMemory) -> None:
+        self.memory_rows[(person_id, pack, family)] = m
+
+    def save_skill(self, person_id: int, pack: str, skill: str, s: p.SkillState) -> None:
+        self.skill_rows[(person_id, pack, skill)] = s
+
+    def save_lesson(self, person_id: int, pack: str, lesson: str,
+                    progress: p.LessonProgress) -> None:
+        self.lesson_rows[(person_id, pack, lesson)] = progress
+
+    def count_week(self, person_id: int, week: date) -> None:
+        self.week_rows[(person_id, week)] = self.week_rows.get((person_id, week), 0) + 1
+
+    def people(self) -> set[int]:
+        return ({k[0] for k in self.memory_rows} | {k[0] for k in self.skill_rows}
+                | {k[0] for k in self.lesson_rows} | {k[0] for k in self.week_rows})

@@ -1,0 +1,152 @@
+"""Learner state projected from statements: memory, skills, lessons and active weeks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from learnloop.domain.learner.mastery import Evidence
+from learnloop.domain.learner.memory import FamilyMemory
+from learnloop.domain.learner.projection import LessonProgress, MisconceptionSeen, SkillState
+from learnloop.store import tables as t
+
+
+def _misconceptions_json(state: SkillState) -> list[Any]:
+    return [[mid, seen.count, seen.last_seen.isoformat(),
+             seen.cleared_at.isoformat() if seen.cleared_at else None]
+            for mid, seen in state.misconceptions]
+
+
+def _misconceptions(doc: list[Any]) -> tuple[tuple[str, MisconceptionSeen], ...]:
+    return tuple((mid, MisconceptionSeen(count, datetime.fromisoformat(last),
+                                         datetime.fromisoformat(cleared) if cleared else None))
+                 for mid, count, last, cleared in doc)
+
+
+def _skill(row: t.SkillRow) -> SkillState:
+    return SkillState(Evidence(row.successes, row.failures, row.evidence_at), row.answers,
+                      row.correct, row.confidence, row.relevance, row.pulse_at,
+                      _misconceptions(row.misconceptions))
+
+
+def _memory(row: t.MemoryRow) -> FamilyMemory:
+    return FamilyMemory(row.stability, row.difficulty, row.due, row.last_review, row.reviews,
+                        row.lapses)
+
+
+def _lesson(row: t.LessonRow) -> LessonProgress:
+    return LessonProgress(row.launches, row.first_launched_at, row.completed_at, row.completions,
+                          frozenset(row.sections))
+
+
+def memory_values(person_id: int, pack: str, family: str, m: FamilyMemory) -> dict[str, Any]:
+    return {"person_id": person_id, "pack": pack, "family": family, "stability": m.stability,
+            "difficulty": m.difficulty, "due": m.due, "last_review": m.last_review,
+            "reviews": m.reviews, "lapses": m.lapses}
+
+
+def skill_values(person_id: int, pack: str, skill: str, s: SkillState) -> dict[str, Any]:
+    return {"person_id": person_id, "pack": pack, "skill": skill,
+            "successes": s.evidence.successes, "failures": s.evidence.failures,
+            "evidence_at": s.evidence.at, "answers": s.answers, "correct": s.correct,
+            "confidence": s.confidence, "relevance": s.relevance, "pulse_at": s.pulse_at,
+            "misconceptions": _misconceptions_json(s)}
+
+
+def lesson_values(person_id: int, pack: str, lesson: str, p: LessonProgress) -> dict[str, Any]:
+    return {"person_id": person_id, "pack": pack, "lesson": lesson, "launches": p.launches,
+            "first_launched_at": p.first_launched_at, "completed_at": p.completed_at,
+            "completions": p.completions, "sections": sorted(p.sections)}
+
+
+class SqlLearner:
+    def __init__(self, session: Session) -> None:
+        self.db = session
+
+    # --- reads ---
+    def memory(self, person_id: int, pack: str, family: str) -> FamilyMemory | None:
+        row = self.db.get(t.MemoryRow, (person_id, pack, family))
+        return _memory(row) if row else None
+
+    def memories(self, person_id: int, pack: str) -> dict[str, FamilyMemory]:
+        rows = self.db.scalars(select(t.MemoryRow).where(t.MemoryRow.person_id == person_id,
+                                                         t.MemoryRow.pack == pack))
+        return {r.family: _memory(r) for r in rows}
+
+    def skill(self, person_id: int, pack: str, skill: str) -> SkillState | None:
+        row = self.db.get(t.SkillRow, (person_id, pack, skill))
+        return _skill(row) if row else None
+
+    def skills(self, person_id: int, pack: str) -> dict[str, SkillState]:
+        rows = self.db.scalars(select(t.SkillRow).where(t.SkillRow.person_id == person_id,
+                                                        t.SkillRow.pack == pack))
+        return {r.skill: _skill(r) for r in rows}
+
+    def lesson(self, person_id: int, pack: str, lesson: str) -> LessonProgress | None:
+        row = self.db.get(t.LessonRow, (person_id, pack, lesson))
+        return _lesson(row) if row else None
+
+    def lessons(self, person_id: int, pack: str) -> dict[str, LessonProgress]:
+        rows = self.db.scalars(select(t.LessonRow).where(t.LessonRow.person_id == person_id,
+                                                         t.LessonRow.pack == pack))
+        return {r.lesson: _lesson(r) for r in rows}
+
+    def weeks(self, person_id: int) -> set[date]:
+        return set(self.db.scalars(select(t.WeekRow.week).where(
+            t.WeekRow.person_id == person_id)))
+
+    # --- writes (one row at a time: the online path) ---
+    def save_memory(self, person_id: int, pack: str, family: str, m: FamilyMemory) -> None:
+        self.db.merge(t.MemoryRow(**memory_values(person_id, pack, family, m)))
+
+    def save_skill(self, person_id: int, pack: str, skill: str, s: SkillState) -> None:
+        self.db.merge(t.SkillRow(**skill_values(person_id, pack, skill, s)))
+
+    def save_lesson(self, person_id: int, pack: str, lesson: str, p: LessonProgress) -> None:
+        self.db.merge(t.LessonRow(**lesson_values(person_id, pack, lesson, p)))
+
+    def count_week(self, person_id: int, week: date) -> None:
+        row = self.db.get(t.WeekRow, (person_id, week))
+        if row is None:
+            self.db.add(t.WeekRow(person_id=person_id, week=week, events=1))
+        else:
+            row.events += 1
+
+    # --- rebuild: replace everything for a set of people at once ---
+    def clear(self, person_ids: Iterable[int]) -> None:
+        ids = list(person_ids)
+        for table in (t.MemoryRow, t.SkillRow, t.LessonRow, t.WeekRow):
+            for start in range(0, len(ids), 500):
+                self.db.execute(delete(table).where(table.person_id.in_(ids[start:start + 500])))
+
+    def bulk(self, memories: Mapping[tuple[int, str, str], FamilyMemory],
+             skills: Mapping[tuple[int, str, str], SkillState],
+             lessons: Mapping[tuple[int, str, str], LessonProgress],
+             weeks: Mapping[tuple[int, date], int]) -> None:
+        tables: list[tuple[Any, list[dict[str, Any]]]] = [
+            (t.MemoryRow, [memory_values(*k, v) for k, v in memories.items()]),
+            (t.SkillRow, [skill_values(*k, v) for k, v in skills.items()]),
+            (t.LessonRow, [lesson_values(*k, v) for k, v in lessons.items()]),
+            (t.WeekRow, [{"person_id": pid, "week": week, "events": n}
+                         for (pid, week), n in weeks.items()]),
+        ]
+        for table, values in tables:
+            for start in range(0, len(values), 5000):
+                self.db.execute(insert(table), values[start:start + 5000])
+
+    def dump(self, person_ids: Iterable[int]) -> dict[str, list[tuple[Any, ...]]]:
+        """Every projected row of these people, sorted: for comparing state after a rebuild."""
+        ids = list(person_ids)
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for table in (t.MemoryRow, t.SkillRow, t.LessonRow, t.WeekRow):
+            columns = list(table.__table__.columns)
+            rows: list[tuple[Any, ...]] = []
+            for start in range(0, len(ids), 500):
+                rows += [tuple(r) for r in self.db.execute(
+                    select(*columns).where(table.person_id.in_(ids[start:start + 500])))]
+            out[table.__tablename__] = sorted(rows, key=repr)
+        return out
