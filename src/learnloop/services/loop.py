@@ -246,8 +246,12 @@ def start_next(store: LearningStore, packs: PackLoader, actor: Actor, now: datet
         memories = store.learner.memories(learner.person.id, loaded.pack.id)
         documents += [xs.became_due(new_id(), scope, learner.person.id, fid, memories[fid].due,
                                     step.id, now) for fid in chosen.families]
-    target = (xs.lesson_activity(scope, chosen.lesson) if chosen.lesson
-              else xs.skill_activity(scope, chosen.skill))
+    if chosen.lesson and chosen.section:
+        target = xs.section_activity(scope, chosen.lesson, chosen.section)
+    elif chosen.lesson:
+        target = xs.lesson_activity(scope, chosen.lesson)
+    else:
+        target = xs.skill_activity(scope, chosen.skill)
     documents.append(xs.assigned(new_id(), scope, learner.person.id, target, chosen.kind.value,
                                  chosen.reason, step.id, now))
     _record(store, packs, learner, documents, now)
@@ -436,10 +440,15 @@ def _interaction(item: Item) -> str:
 
 def _response_text(item: Item, response: Response) -> str:
     if item.type is ItemType.NUMERIC:
-        return repr(response.number) if response.number is not None else ""
+        return _number(response.number) if response.number is not None else ""
     if item.type is ItemType.FREE_TEXT:
         return response.text or ""
     return "[,]".join(response.choices)
+
+
+def _number(value: float) -> str:
+    """A number as a response pattern shows it: no floating-point noise (0.1 + 0.2 -> 0.3)."""
+    return format(value, ".12g")
 
 
 def _correct_pattern(item: Item) -> str | None:
@@ -447,8 +456,21 @@ def _correct_pattern(item: Item) -> str | None:
         return "[,]".join(item.key)
     if item.type is ItemType.NUMERIC and item.answer is not None:
         low, high = item.answer - item.tolerance, item.answer + item.tolerance
-        return f"{low!r}[:]{high!r}" if item.tolerance else repr(item.answer)
+        return f"{_number(low)}[:]{_number(high)}" if item.tolerance else _number(item.answer)
     return None
+
+
+def answer_record(item: Item, response: Response, graded: Grade,
+                  seconds: float) -> xs.AnswerRecord:
+    """What the answered statement says about one graded response."""
+    return xs.AnswerRecord(
+        family=item.family_id, variant=item.variant, skill=item.skill,
+        interaction_type=_interaction(item), stem=item.stem,
+        response=_response_text(item, response), score=graded.score, success=graded.success,
+        seconds=seconds, misconceptions=graded.misconceptions,
+        criteria_met=graded.criteria_met, criteria_missed=graded.criteria_missed,
+        choices=tuple((o.id, o.text) for o in item.options),
+        correct_pattern=_correct_pattern(item))
 
 
 def answer(store: LearningStore, packs: PackLoader, actor: Actor, attempt_id: str,
@@ -477,19 +499,10 @@ def answer(store: LearningStore, packs: PackLoader, actor: Actor, attempt_id: st
     graded = grade(family, item, response)
     known = loaded.pack.misconceptions()
     labels = tuple((m, policy.label_of(known[m])) for m in graded.misconceptions if m in known)
+    seconds = min((now - attempt.served_at).total_seconds(), ATTEMPT_TTL.total_seconds())
     document = xs.item_answered(
         new_id(), _scope(learner, loaded), learner.person.id,
-        xs.AnswerRecord(
-            family=family.id, variant=item.variant, skill=item.skill,
-            interaction_type=_interaction(item), stem=item.stem,
-            response=_response_text(item, response), score=graded.score,
-            success=graded.success,
-            seconds=min((now - attempt.served_at).total_seconds(),
-                        ATTEMPT_TTL.total_seconds()),
-            misconceptions=graded.misconceptions, criteria_met=graded.criteria_met,
-            criteria_missed=graded.criteria_missed,
-            choices=tuple((o.id, o.text) for o in item.options),
-            correct_pattern=_correct_pattern(item)),
+        answer_record(item, response, graded, seconds),
         step.id, attempt.id, step.kind, now)
     _record(store, packs, learner, [document], now)
     store.steps.finish_attempt(attempt.id, now, document["id"], grade_json(graded, labels))

@@ -21,35 +21,51 @@ from learnloop.services.ports import LearnerState
 
 
 def project(learner: LearnerState, person_id: int, timezone: str, event: Event,
-            catalogues: dict[str, Catalogue]) -> None:
-    """Update one learner's state for one event read from a statement."""
+            catalogues: dict[str, Catalogue]) -> bool:
+    """Update one learner's state for one event read from a statement; False when the event
+    is about something the organisation's packs do not hold (it is stored, nothing changes)."""
     catalogue = catalogues.get(event.pack)
-    if catalogue is None:
-        return  # a pack this organisation does not have: stored, but it changes no state
+    if catalogue is None or not _known(event, catalogue):
+        return False
     if isinstance(event, LEARNER_ACTIONS):
         learner.count_week(person_id, p.week_of(event.at, timezone))
     match event:
         case Answered():
-            facts = catalogue.families.get(event.family)
-            if facts is None:
-                return
+            facts = catalogue.families[event.family]
             learner.save_memory(person_id, event.pack, event.family, p.answered_memory(
                 learner.memory(person_id, event.pack, event.family), event))
             skill = learner.skill(person_id, event.pack, facts.skill) or p.SkillState()
             learner.save_skill(person_id, event.pack, facts.skill,
                                p.answered_skill(skill, event, facts))
         case LessonLaunched() | SectionViewed() | LessonCompleted():
-            if event.lesson not in catalogue.lessons:
-                return
             progress = learner.lesson(person_id, event.pack, event.lesson) or p.LessonProgress()
             learner.save_lesson(person_id, event.pack, event.lesson,
                                 p.lesson_progress(progress, event))
         case PulseGiven():
-            skill_id = event.skill or catalogue.lessons.get(event.lesson or "")
-            if skill_id is None:
-                return
+            skill_id = _pulse_skill(event, catalogue)
+            assert skill_id is not None
             skill = learner.skill(person_id, event.pack, skill_id) or p.SkillState()
             learner.save_skill(person_id, event.pack, skill_id, p.pulsed_skill(skill, event))
+    return True
+
+
+def _pulse_skill(event: PulseGiven, catalogue: Catalogue) -> str | None:
+    skill = event.skill or catalogue.lessons.get(event.lesson or "")
+    return skill if skill in catalogue.skills else None
+
+
+def _known(event: Event, catalogue: Catalogue) -> bool:
+    """Whether the event names content the pack holds (and so changes learner state)."""
+    match event:
+        case Answered():
+            return event.family in catalogue.families
+        case SectionViewed():
+            return event.section in catalogue.sections.get(event.lesson, frozenset())
+        case LessonLaunched() | LessonCompleted():
+            return event.lesson in catalogue.lessons
+        case PulseGiven():
+            return _pulse_skill(event, catalogue) is not None
+    return False
 
 
 @dataclass

@@ -36,8 +36,7 @@ def rebuild(statements: StatementsRepo, learner: LearnerRepo, people: PeopleRepo
         read = read_event(document)
         if read is None or read[0] != org.slug:
             continue
-        project(state, person_id, zones[person_id], read[1], catalogues)
-        projected += 1
+        projected += project(state, person_id, zones[person_id], read[1], catalogues)
     tick(seen % 10000)
     learner.clear(zones)
     learner.bulk(state.memory_rows, state.skill_rows, state.lesson_rows, state.week_rows)

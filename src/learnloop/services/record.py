@@ -56,10 +56,11 @@ def record(statements: StatementsRepo, learner: LearnerRepo, org: Organisation,
 
 
 def _project(learner: LearnerRepo, org: Organisation, person: Person, document: Json,
-             catalogues: dict[str, Catalogue]) -> None:
+             catalogues: dict[str, Catalogue]) -> bool:
     read = read_event(document)
-    if read is not None and read[0] == org.slug:
-        project(learner, person.id, person.timezone, read[1], catalogues)
+    if read is None or read[0] != org.slug:
+        return False
+    return project(learner, person.id, person.timezone, read[1], catalogues)
 
 
 def resolve_actor(people: PeopleRepo, org: Organisation, ref: ActorRef | None) -> Person | None:
@@ -126,7 +127,6 @@ def record_outside(statements: StatementsRepo, learner: LearnerRepo, people: Peo
         resolved.append((person, document))
     statements.add(rows, now)
     for person, document in resolved:
-        if person is not None and read_event(document) is not None:
-            _project(learner, org, person, document, catalogues)
+        if person is not None and _project(learner, org, person, document, catalogues):
             projected += 1
     return len(rows), projected

@@ -18,6 +18,7 @@ class FamilyFacts:
 @dataclass(frozen=True, slots=True)
 class Catalogue:
     pack: str
+    skills: frozenset[str]
     families: dict[str, FamilyFacts]
     lessons: dict[str, str]  # lesson -> skill
     sections: dict[str, frozenset[str]]  # lesson -> section slugs
@@ -33,7 +34,7 @@ def catalogue_of(pack: Pack) -> Catalogue:
             probes |= {f.misconception for f in family.rubric.forbidden}
         families[family.id] = FamilyFacts(family.skill, family.difficulty, frozenset(probes))
     return Catalogue(
-        pack=pack.id, families=families,
+        pack=pack.id, skills=frozenset(s.id for s in pack.skills), families=families,
         lessons={lesson.id: lesson.skill for lesson in pack.lessons},
         sections={lesson.id: frozenset(s.slug for s in lesson.sections)
                   for lesson in pack.lessons},

@@ -134,7 +134,8 @@ def read_event(statement: Json) -> tuple[str, Event] | None:
         on = _extensions(context).get(Extension.PULSE_ON.value)
         if confidence is not None and relevance is not None:
             event = PulseGiven(
-                ref.pack, on if on in ("lesson", "check") else ref.kind, ref.lesson, ref.skill,
+                ref.pack, on if on in ("lesson", "check") else
+                "lesson" if ref.kind == "lesson" else "check", ref.lesson, ref.skill,
                 at, confidence, relevance,
                 float(sentiment) if isinstance(sentiment, int | float)
                 and not isinstance(sentiment, bool) else None)

@@ -90,8 +90,7 @@ def build(statement_id: str, actor: Json, verb: Verb, obj: Json, at: datetime,
         "object": obj,
         "context": context,
         "timestamp": iso(at),
-        "version": "1.0.3",
-    }
+    }  # no "version": the spec says a provider SHOULD NOT set it (the LRS does)
     if result is not None:
         statement["result"] = result
     return statement
@@ -100,6 +99,12 @@ def build(statement_id: str, actor: Json, verb: Verb, obj: Json, at: datetime,
 def lesson_activity(scope: Scope, lesson: str, title: str | None = None) -> Json:
     return activity(profile.lesson_id(scope.org, scope.pack, lesson), ActivityType.LESSON,
                     title)
+
+
+def section_activity(scope: Scope, lesson: str, section: str, title: str | None = None
+                     ) -> Json:
+    return activity(profile.section_id(scope.org, scope.pack, lesson, section),
+                    ActivityType.SECTION, title)
 
 
 def skill_activity(scope: Scope, skill: str, name: str | None = None) -> Json:
@@ -115,8 +120,7 @@ def lesson_launched(sid: str, scope: Scope, person_id: int, lesson: str, title: 
 
 def section_viewed(sid: str, scope: Scope, person_id: int, lesson: str, section: str,
                    title: str, registration: str, at: datetime) -> Json:
-    obj = activity(profile.section_id(scope.org, scope.pack, lesson, section),
-                   ActivityType.SECTION, title)
+    obj = section_activity(scope, lesson, section, title)
     return build(sid, agent(scope.org, person_id), profile.EXPERIENCED, obj, at,
                  _context(scope, registration, [lesson_activity(scope, lesson)]))
 
