@@ -68,9 +68,25 @@ def test_demo_command_builds_the_organisation_and_is_repeatable(
     assert first.exit_code == 0, first.output + first.stderr
     assert "created demo organisation" in first.stdout
     assert "learnloop-demo" in first.stdout
+    assert "simulated 3 weeks of learning" in first.stdout
+    with transaction(sessions) as repos:
+        found = repos.people.organisation_by_slug("northwind")
+        assert found is not None
+        everyone = [p.id for p in repos.people.people(found.id)]
+        stored = repos.statements.count(found.id)
+        state = repos.learner.dump(everyone)
+    assert stored > 1000
+    assert all(state[table] for table in state)  # history in every kind of learner state
     second = runner.invoke(main, ["demo", "--database-url", database_url])
     assert second.exit_code == 0
     assert "refreshed demo organisation" in second.stdout
+    assert "simulated" not in second.stdout  # the history is made once
+    # the simulated history was made through the loop: rebuilding it gives the same state
+    rebuilt = runner.invoke(main, ["rebuild", "--database-url", database_url])
+    assert rebuilt.exit_code == 0, rebuilt.output + rebuilt.stderr
+    with transaction(sessions) as repos:
+        assert repos.statements.count(found.id) == stored
+        assert repos.learner.dump(everyone) == state
     with transaction(sessions) as repos:
         org = repos.people.organisation_by_slug("northwind")
         assert org is not None
@@ -85,3 +101,4 @@ def test_demo_command_builds_the_organisation_and_is_repeatable(
             teams["Marketing"].id}
         assert [v.number for v in repos.content.versions(org.id)] == [1]
         assert all(repos.auth.password_hash(p.id) for p in people)
+
