@@ -67,7 +67,11 @@ def _session(store: LearningStore, packs: PackLoader, pack: Pack, person: Person
     """One step of the loop, start to finish; returns the time it ended."""
     actor = actor_for(store.people, person)
     try:
-        step = loop.start_next(store, packs, actor, at, new_id, rng)
+        if rng.random() < 0.15:  # now and then a learner picks a lesson from the list
+            lesson = rng.choice(pack.lessons)
+            step = loop.start_lesson(store, packs, actor, pack.id, lesson.id, at, new_id, rng)
+        else:
+            step = loop.start_next(store, packs, actor, at, new_id, rng)
     except Conflict:
         return at
     if step.lesson is not None:

@@ -7,7 +7,8 @@ In order of priority:
    section that corrects it, then two practice items that can reveal it again;
 3. when the learner said they are unsure (confidence 1 or 2) or mastery is low after a check:
    practice on that skill, or its next lesson when one is left;
-4. the next lesson whose prerequisites are done;
+4. the next lesson whose prerequisites are done, from the skill with the fewest lessons done
+   (breadth first: every skill matters at work), in the pack's order;
 5. when mastery is high and the learner is confident: transfer items, the same skill in a new
    situation;
 6. otherwise practice on the weakest skill.
@@ -174,7 +175,11 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
                         families=_pick(pool, PRACTICE_ITEMS + 1, rng, {last_family or ""}))
 
     if order:
-        lesson = order[0]
+        # Breadth first: the skill with the fewest lessons done, then the pack's order.
+        done = {lid for lid, prog in view.lessons.items() if prog.completed_at is not None}
+        per_skill = {sid: sum(1 for x in pack.lessons if x.skill == sid and x.id in done)
+                     for sid in skills}
+        lesson = min(order, key=lambda x: per_skill.get(x.skill, 0))
         return Step(StepKind.LESSON, lesson.skill,
                     f"Next in {name.get(lesson.skill, lesson.skill)}: \u201c{lesson.title}\u201d "
                     f"({lesson.minutes} minutes), then {CHECK_ITEMS} questions to prove it.",
