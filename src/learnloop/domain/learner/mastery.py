@@ -55,7 +55,7 @@ def logit(evidence: Evidence, difficulty: float = 3.0) -> float:
 def probability(evidence: Evidence, at: datetime, difficulty: float = 3.0) -> float:
     """P(the next answer on the skill is right) at `at`, for an item of this difficulty."""
     z = logit(evidence.faded_to(at), difficulty)
-    return 1.0 / (1.0 + math.exp(-z))
+    return 1.0 / (1.0 + math.exp(min(-z, 700.0)))  # capped: exp overflows past about 709
 
 
 def observe(evidence: Evidence, score: float, at: datetime) -> Evidence:

@@ -9,7 +9,7 @@ so the first answer already schedules in days (FSRS rounds intervals to whole da
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
@@ -63,6 +63,8 @@ def review(memory: FamilyMemory | None, score: float, success: bool,
     """
     if memory is not None and at < memory.last_review:
         at = memory.last_review
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC)  # FSRS accepts only datetime.UTC itself, not another zone
     card, _ = _SCHEDULER.review_card(_card(memory), rating_for(score, success), at)
     assert card.stability is not None
     assert card.difficulty is not None

@@ -120,7 +120,8 @@ def parse_activity(iri: str) -> ActivityRef | None:
             return ActivityRef(org, pack, "section", lesson=lesson, section=section)
         case ["items", family]:
             return ActivityRef(org, pack, "item", family=family)
-        case ["items", family, "variants", number] if number.isdigit() and len(number) < 7:
+        case ["items", family, "variants", number] if number.isascii() and number.isdigit() \
+                and len(number) < 7:
             return ActivityRef(org, pack, "variant", family=family, variant=int(number))
         case ["skills", skill]:
             return ActivityRef(org, pack, "skill", skill=skill)

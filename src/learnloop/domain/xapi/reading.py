@@ -60,7 +60,10 @@ def parse_time(text: object) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 lies before year 1 in UTC
+        return None
 
 
 def _object_ref(statement: Json) -> ActivityRef | None:
@@ -79,16 +82,24 @@ def _extensions(part: object) -> Json:
     return {}
 
 
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float; None for anything else (bools, NaN, inf, huge ints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _score(result: Json) -> tuple[float, bool] | None:
     success = result.get("success")
     score = result.get("score")
-    scaled = score.get("scaled") if isinstance(score, dict) else None
-    if isinstance(scaled, bool) or not isinstance(scaled, int | float) or \
-            not math.isfinite(scaled):
-        scaled = None
+    scaled = _finite(score.get("scaled")) if isinstance(score, dict) else None
     if scaled is None and not isinstance(success, bool):
         return None
-    value = min(1.0, max(0.0, float(scaled))) if scaled is not None else float(bool(success))
+    value = min(1.0, max(0.0, scaled)) if scaled is not None else float(bool(success))
     return value, bool(success) if isinstance(success, bool) else value >= 0.5
 
 
@@ -136,9 +147,7 @@ def read_event(statement: Json) -> tuple[str, Event] | None:
             event = PulseGiven(
                 ref.pack, on if on in ("lesson", "check") else
                 "lesson" if ref.kind == "lesson" else "check", ref.lesson, ref.skill,
-                at, confidence, relevance,
-                float(sentiment) if isinstance(sentiment, int | float)
-                and not isinstance(sentiment, bool) else None)
+                at, confidence, relevance, _finite(sentiment))
     elif verb_id == profile.ASSIGNED.id:
         event = Assigned(ref.pack, at)
     return (ref.org, event) if event is not None else None
