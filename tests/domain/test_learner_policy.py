@@ -145,8 +145,8 @@ def test_due_rechecks_come_first_most_overdue_first(pack: Pack) -> None:
     assert step.families == ("ctor-calc", "bought-list", "preheader-choice")
     assert step.skill == "reporting-accuracy"
     topics = ", ".join(sorted(["Reporting accuracy", "Segmentation", "Template QA"]))
-    assert step.reason == (f"3 re-checks are due on {topics}: you last answered the first 9 "
-                           f"days ago, and recalling it now is what makes it stick.")
+    assert step.reason == (f"3 re-checks are due on {topics}: you last answered the oldest 9 "
+                           f"days ago, and recalling them now is what makes them stick.")
     assert step.lesson is None
     assert step.misconception is None
 
@@ -162,11 +162,16 @@ def test_a_single_recheck_says_it_and_counts_days(pack: Pack) -> None:
                            "ago, and recalling it now is what makes it stick.")
 
 
-def test_a_recheck_answered_less_than_a_day_ago_says_one_day(pack: Pack) -> None:
-    learner = view(memories={"bought-list": due_memory(NOW, NOW - timedelta(hours=5))})
+@pytest.mark.parametrize(("elapsed", "said"), [
+    (timedelta(minutes=20), "1 hour ago"), (timedelta(hours=5), "5 hours ago"),
+    (timedelta(hours=22), "a day ago"), (timedelta(hours=35), "a day ago"),
+    (timedelta(hours=37), "2 days ago")])
+def test_a_recheck_says_how_long_ago_in_words(pack: Pack, elapsed: timedelta,
+                                              said: str) -> None:
+    learner = view(memories={"bought-list": due_memory(NOW, NOW - elapsed)})
     step = step_of(pack, learner)
     assert step.kind is StepKind.RECHECK
-    assert "you last answered it 1 day ago," in step.reason
+    assert f"you last answered it {said}," in step.reason
 
 
 def test_rechecks_on_one_skill_name_it_once(pack: Pack) -> None:

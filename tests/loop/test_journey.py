@@ -120,7 +120,7 @@ def test_a_misconception_leads_to_remediation_and_the_next_day_to_a_recheck(
     recheck = driver.start_next()
     assert recheck.kind == StepKind.RECHECK
     assert "re-check" in recheck.reason
-    assert "day ago" in recheck.reason
+    assert "a day ago" in recheck.reason
     assert verbs(sessions)[-len(recheck.families) - 1:] == \
         ["became-due"] * len(recheck.families) + ["was-assigned"]
 

@@ -1,8 +1,9 @@
 """Headless Chromium against a real server: a person signs in and browses what their role allows.
 
 Uses Debian's chromium (Playwright cannot download browsers here). Skipped when chromium is
-missing, unless LEARNLOOP_REQUIRE_BROWSER=1 (set by .ci/run). Set LEARNLOOP_SCREENSHOTS=DIR to
-keep a screenshot of each page.
+missing, unless LEARNLOOP_REQUIRE_BROWSER=1 (set by .ci/run). Every test keeps a screenshot of
+the pages it reaches in `var/screenshots/` (or LEARNLOOP_SCREENSHOTS=DIR), for a person to look
+at; the learner's journey through the loop is `loop-*.png`.
 """
 
 from __future__ import annotations
@@ -92,11 +93,13 @@ def page(server: str):  # type: ignore[no-untyped-def]
         browser.close()
 
 
+SHOTS = Path(os.environ.get("LEARNLOOP_SCREENSHOTS")
+             or Path(__file__).resolve().parents[2] / "var" / "screenshots")
+
+
 def _shot(tab, name: str) -> None:  # type: ignore[no-untyped-def]
-    folder = os.environ.get("LEARNLOOP_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _sign_in(tab, server: str, who: str) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ import math
 import random
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from learnloop.domain.content.model import Context, ItemFamily, Lesson, Misconception, Pack
@@ -125,6 +125,16 @@ def _lesson_order(pack: Pack, view: LearnerView) -> list[Lesson]:
             and all(p in done for p in lesson.prerequisites)]
 
 
+def _ago(elapsed: timedelta) -> str:
+    """'5 hours ago', 'a day ago', '9 days ago'."""
+    hours = elapsed.total_seconds() / 3600
+    if hours < 21.5:
+        count = max(1, round(hours))
+        return f"{count} hour{'s' if count != 1 else ''} ago"
+    days = max(1, round(hours / 24))
+    return "a day ago" if days == 1 else f"{days} days ago"
+
+
 def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
               last_family: str | None = None) -> Step | None:
     """The step to take now, or None when the pack has nothing to offer (no items)."""
@@ -137,16 +147,16 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
     if due:
         chosen = tuple(fid for _, fid in due[:MAX_RECHECKS])
         first = families[chosen[0]]
-        days = max(1, round((at - view.memories[chosen[0]].last_review).total_seconds()
-                            / 86400))
+        when = _ago(at - view.memories[chosen[0]].last_review)
         topic = ", ".join(sorted({name.get(families[f].skill, families[f].skill)
                                   for f in chosen}))
-        count = "A re-check is" if len(chosen) == 1 else f"{len(chosen)} re-checks are"
-        return Step(StepKind.RECHECK, first.skill,
-                    f"{count} due on {topic}: you last answered "
-                    f"{'it' if len(chosen) == 1 else 'the first'} {days} "
-                    f"day{'s' if days != 1 else ''} ago, and recalling it now is what makes "
-                    f"it stick.", families=chosen)
+        if len(chosen) == 1:
+            reason = (f"A re-check is due on {topic}: you last answered it {when}, and "
+                      "recalling it now is what makes it stick.")
+        else:
+            reason = (f"{len(chosen)} re-checks are due on {topic}: you last answered the "
+                      f"oldest {when}, and recalling them now is what makes them stick.")
+        return Step(StepKind.RECHECK, first.skill, reason, families=chosen)
 
     step = _remediation(pack, view, at, rng, families, last_family)
     if step is not None:

@@ -1,4 +1,5 @@
-"""The home page: what this person can do, by role."""
+"""The home page: the person's own learning (next step, due re-checks, mastery), then what
+else their roles let them do."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from fastapi.responses import HTMLResponse
 
 from learnloop.domain.access import Action, Target, can
 from learnloop.services import content, people
-from learnloop.web.deps import CurrentUser, ReposDep
+from learnloop.web.deps import CurrentUser, LoopDep, NowDep, ReposDep
 from learnloop.web.pages.common import render
+from learnloop.web.pages.loop import PackQuery, learner_home
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
+def home(request: Request, repos: ReposDep, ctx: LoopDep, user: CurrentUser, now: NowDep,
+         pack: PackQuery = None) -> HTMLResponse:
     actor = user.actor
     org = repos.people.organisation(actor.org_id)
     reports = []
@@ -26,8 +29,9 @@ def home(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
     teams = {t.id: t for t in repos.people.teams(actor.org_id)}
     my_teams = [teams[tid] for tid in repos.people.memberships(actor.org_id).get(
         user.person.id, set()) if tid in teams]
-    return render(request, "home.html", user, org=org,
-                  packs=content.latest_versions(repos.content, actor),
+    packs = content.latest_versions(repos.content, actor)
+    return render(request, "home.html", user, org=org, packs=packs,
+                  learning=learner_home(ctx, user, now, pack) if packs else None,
                   reports=reports, manager=manager, my_teams=my_teams,
                   can_author=can(actor, Action.BROWSE_CONTENT, Target(actor.org_id)),
                   can_admin=can(actor, Action.MANAGE_PEOPLE, Target(actor.org_id)))

@@ -17,7 +17,12 @@ router = APIRouter(include_in_schema=False)
 def learn_index(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
     packs = [(v, request.app.state.packs.get(repos.content, v))
              for v in content.latest_versions(repos.content, user.actor)]
-    return render(request, "learn_index.html", user, packs=packs)
+    me = user.person.id
+    done = {pack.id: {lid for lid, p in repos.learner.lessons(me, pack.id).items()
+                      if p.completed_at is not None} for _v, pack in packs}
+    open_lessons = {(s.pack, s.lesson) for s in repos.steps.open_steps(me) if s.lesson}
+    return render(request, "learn_index.html", user, packs=packs, done=done,
+                  open_lessons=open_lessons)
 
 
 @router.get("/learn/{pack_slug}/lessons/{lesson_id}", response_class=HTMLResponse)
