@@ -61,7 +61,7 @@ def fit(x: list[tuple[float, float, int]]) -> tuple[float, float, float]:
 
 def solve(a: list[list[float]], b: list[float]) -> list[float]:
     n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    m = [[*row[:], b[i]] for i, row in enumerate(a)]
     for c in range(n):
         pivot = max(range(c, n), key=lambda r: abs(m[r][c]))
         m[c], m[pivot] = m[pivot], m[c]
