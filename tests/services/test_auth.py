@@ -160,6 +160,20 @@ def test_session_and_token_are_stored_only_as_hashes(engine: Engine,
     assert PASSWORD not in dump
 
 
+def test_a_tokens_last_use_is_recorded_to_the_minute(sessions: sessionmaker[Session],
+                                                      tokens: Callable[[], str],
+                                                      ann: Person) -> None:
+    with transaction(sessions) as repos:
+        plain, _ = auth.create_token(repos.people, repos.auth, None, ann, "script", NOW, tokens)
+    for seconds, recorded in ((0, NOW), (30, NOW), (59, NOW), (60, NOW + timedelta(seconds=60)),
+                              (90, NOW + timedelta(seconds=60)),
+                              (125, NOW + timedelta(seconds=125))):
+        with transaction(sessions) as repos:
+            auth.token_user(repos.people, repos.auth, plain, NOW + timedelta(seconds=seconds))
+        with transaction(sessions) as repos:
+            assert repos.auth.tokens(ann.id)[0].last_used_at == recorded, seconds
+
+
 def test_api_token_works_then_fails_after_revoke(sessions: sessionmaker[Session],
                                                  tokens: Callable[[], str],
                                                  ann: Person) -> None:

@@ -26,6 +26,9 @@ from learnloop.services.ports import (
 )
 
 TOKEN_PREFIX = "ll_"  # noqa: S105 - a prefix, not a secret
+# A token's last use is recorded to the minute: a script calling many times a minute writes it
+# once, not on every request.
+TOKEN_USE_PRECISION = timedelta(minutes=1)
 MIN_PASSWORD = 10
 WRONG_CREDENTIALS = ("The email or password is not right. After five wrong tries in a row, "
                      "sign-in pauses for 15 minutes.")
@@ -165,7 +168,8 @@ def token_user(people: PeopleRepo, auth: AuthRepo, token: str, now: datetime
     stored = auth.token_by_hash(digest(token))
     if stored is None or stored.revoked_at is not None:
         raise NotAuthenticated("The API token is not valid or has been revoked.")
-    auth.touch_token(stored.id, now)
+    if stored.last_used_at is None or now - stored.last_used_at >= TOKEN_USE_PRECISION:
+        auth.touch_token(stored.id, now)
     person = _active_person(people, stored.person_id)
     return Authenticated(person, actor_for(people, person))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from learnloop.domain.lockout import Attempts
@@ -77,10 +77,8 @@ class SqlAuth:
         return _token(row) if row else None
 
     def touch_token(self, token_id: int, now: datetime) -> None:
-        row = self.db.get(t.ApiToken, token_id)
-        if row is not None:
-            row.last_used_at = now
-            self.db.flush()
+        self.db.execute(update(t.ApiToken).where(t.ApiToken.id == token_id)
+                        .values(last_used_at=now))
 
     def tokens(self, person_id: int) -> list[StoredToken]:
         rows = self.db.scalars(select(t.ApiToken).where(t.ApiToken.person_id == person_id)

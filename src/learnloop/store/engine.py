@@ -8,6 +8,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from learnloop.store import tables as t
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -32,5 +34,23 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+# Rows the online path reads more than once in a transaction (the person, their step, the item
+# served, the memory and mastery an answer changes). SQLAlchemy's identity map holds rows weakly,
+# and repositories hand back plain domain objects, so a row would be dropped at once and read
+# again by the next `get`; a session keeps these few kinds alive until it ends. Statements and
+# other bulk reads are not kept.
+KEPT_ROWS: tuple[type[Any], ...] = (
+    t.Organisation, t.PersonRow, t.StepRow, t.AttemptRow, t.MemoryRow, t.SkillRow, t.LessonRow,
+    t.WeekRow)
+
+
+def _keep(session: Session, instance: object) -> None:
+    if isinstance(instance, KEPT_ROWS):
+        session.info.setdefault("kept_rows", []).append(instance)
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "loaded_as_persistent", _keep)
+    event.listen(factory, "pending_to_persistent", _keep)
+    return factory
