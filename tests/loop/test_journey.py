@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from learnloop.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from learnloop.domain.grading import Response
 from learnloop.domain.learner.policy import StepKind
+from learnloop.domain.people import Role
 from learnloop.domain.xapi import profile
 from learnloop.services import loop
 from learnloop.store import tables as t
 from learnloop.store.unit import transaction
-from tests.loop.conftest import Driver, World, right, wrong
+from tests.conftest import NOW
+from tests.loop.conftest import Driver, World, add_person, right, wrong
 
 
 def verbs(sessions: sessionmaker[Session]) -> list[str]:
@@ -208,6 +210,29 @@ def test_another_learners_step_and_home_are_forbidden(
         world.learner.id
     with pytest.raises(Forbidden):  # a manager sees a report's progress, never answers
         manager.serve(step.id)
+
+
+def test_another_organisations_step_is_not_found(
+        driver: Driver, sessions: sessionmaker[Session]) -> None:
+    step, _ = _at_items(driver)
+    with transaction(sessions) as repos:
+        elsewhere = repos.people.add_organisation("globex", "Globex", "UTC", 5, False, NOW)
+        admin = add_person(repos, elsewhere, "gil@globex.test", {Role.ADMIN, Role.LEARNER})
+    outsider = Driver(sessions, elsewhere, admin)
+    with pytest.raises(NotFound):
+        outsider.serve(step.id)
+    with pytest.raises(NotFound):
+        outsider.run(loop.step_view, step.id)
+
+
+def test_a_section_is_viewed_only_while_the_lesson_is_read(driver: Driver) -> None:
+    step = driver.start_next()
+    view = driver.open_lesson(step.id)
+    driver.run(loop.view_section, step.id, view.sections[0].slug, driver.now, driver.new_id)
+    driver.complete_lesson(step.id)
+    with pytest.raises(Conflict, match="stage"):
+        driver.run(loop.view_section, step.id, view.sections[0].slug, driver.now,
+                   driver.new_id)
 
 
 def test_a_malformed_answer_names_the_field(driver: Driver) -> None:

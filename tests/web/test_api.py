@@ -357,3 +357,13 @@ def test_an_unexpected_error_is_a_500_without_internals(client: TestClient,
     assert "hunter2" not in response.text
     assert response.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_the_openapi_document_declares_400_for_bad_input_and_never_422(
+        client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    operations = [op for ops in document["paths"].values() for op in ops.values()]
+    assert operations
+    assert all("400" in op["responses"] for op in operations)
+    assert not any("422" in op["responses"] for op in operations)
+    assert "HTTPValidationError" not in document["components"]["schemas"]

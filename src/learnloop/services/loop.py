@@ -270,11 +270,11 @@ def start_lesson(store: LearningStore, packs: PackLoader, actor: Actor, pack_slu
     for open_step in store.steps.open_steps(learner.person.id):
         if open_step.pack == loaded.pack.id and open_step.lesson == lesson_id:
             return open_step
+    families = policy.check_families(loaded.pack, lesson, rng)
+    questions = "1 question" if len(families) == 1 else f"{len(families)} questions"
     chosen = policy.Step(StepKind.LESSON, lesson.skill,
                          f"You chose \u201c{lesson.title}\u201d ({lesson.minutes} minutes), "
-                         f"then {policy.CHECK_ITEMS} questions to prove it.",
-                         lesson=lesson.id,
-                         families=policy.check_families(loaded.pack, lesson, rng))
+                         f"then {questions} to prove it.", lesson=lesson.id, families=families)
     return _new_step(store, learner, loaded, chosen, now, new_id)
 
 
@@ -294,8 +294,8 @@ class StepView:
 def _own_step(store: LearningStore, actor: Actor, step_id: str,
               lock: bool = False) -> tuple[Learner, StoredStep]:
     step = store.steps.step(step_id, lock=lock)
-    if step is None:
-        raise NotFound(f"No step {step_id}.")
+    if step is None or store.people.person(actor.org_id, step.person_id) is None:
+        raise NotFound(f"No step {step_id}.")  # another organisation's step is not found
     learner = learner_of(store, actor, step.person_id)
     return learner, step
 
@@ -351,6 +351,7 @@ def open_lesson(store: LearningStore, packs: PackLoader, actor: Actor, step_id: 
 def view_section(store: LearningStore, packs: PackLoader, actor: Actor, step_id: str,
                  section: str, now: datetime, new_id: IdMaker) -> None:
     learner, step = _own_step(store, actor, step_id, lock=True)
+    _require_stage(step, Stage.LESSON)
     view = step_view(store, packs, actor, step_id)
     found = next((s for s in view.sections if s.slug == section), None)
     if view.lesson is None or found is None:

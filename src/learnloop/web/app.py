@@ -80,6 +80,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
             swagger_favicon_url="data:,")
 
     errors.install(app)
+    errors.document(app)
     app.middleware("http")(headers.middleware)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, loop.router, author.router,

@@ -134,3 +134,22 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
         message = str(exc.detail) if exc.status_code != 404 else "There is nothing here."
         return _render(request, exc.status_code, code, message)
+
+
+def document(app: FastAPI) -> None:
+    """Make the OpenAPI document say what `install` does: a request that fails validation is
+    a 400 with problems (declared by each router), never FastAPI's default 422."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -125,6 +125,10 @@ def _lesson_order(pack: Pack, view: LearnerView) -> list[Lesson]:
             and all(p in done for p in lesson.prerequisites)]
 
 
+def _questions(count: int) -> str:
+    return "1 question" if count == 1 else f"{count} questions"
+
+
 def _ago(elapsed: timedelta) -> str:
     """'5 hours ago', 'a day ago', '9 days ago'."""
     hours = elapsed.total_seconds() / 3600
@@ -172,11 +176,11 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
         why = (f"You rated your confidence {state.confidence} of 5 on {name[sid]}"
                if unsure else f"Your mastery of {name[sid]} is {percent(p)}")
         if lesson is not None:
+            chosen = check_families(pack, lesson, rng)
             return Step(StepKind.LESSON, sid,
                         f"{why}: the next lesson, \u201c{lesson.title}\u201d "
-                        f"({lesson.minutes} minutes), builds it up, then {CHECK_ITEMS} "
-                        f"questions.", lesson=lesson.id,
-                        families=check_families(pack, lesson, rng))
+                        f"({lesson.minutes} minutes), builds it up, then "
+                        f"{_questions(len(chosen))}.", lesson=lesson.id, families=chosen)
         pool = [f for f in pack.families if f.skill == sid and f.context is Context.STANDARD]
         if pool:
             return Step(StepKind.PRACTICE, sid,
@@ -190,10 +194,11 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
         per_skill = {sid: sum(1 for x in pack.lessons if x.skill == sid and x.id in done)
                      for sid in skills}
         lesson = min(order, key=lambda x: per_skill.get(x.skill, 0))
+        chosen = check_families(pack, lesson, rng)
         return Step(StepKind.LESSON, lesson.skill,
                     f"Next in {name.get(lesson.skill, lesson.skill)}: \u201c{lesson.title}\u201d "
-                    f"({lesson.minutes} minutes), then {CHECK_ITEMS} questions to prove it.",
-                    lesson=lesson.id, families=check_families(pack, lesson, rng))
+                    f"({lesson.minutes} minutes), then {_questions(len(chosen))} to prove it.",
+                    lesson=lesson.id, families=chosen)
 
     ranked = sorted(((skill_probability(view.skills.get(sid), at) or 0.0, sid)
                      for sid in skills), reverse=True)
