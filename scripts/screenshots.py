@@ -2,8 +2,10 @@
 
     .venv/bin/python scripts/screenshots.py [--out docs]
 
-Builds the demo in a temporary data directory, serves it on a free loopback port, signs in as
-the demo author and saves PNGs of the author view, a lesson and the sign-in page.
+Builds the demo (with its simulated weeks of learning) in a temporary data directory, serves it
+on a free loopback port and saves PNGs of: a demo learner's home (`screenshot.png`, the README's
+picture), the first question of their next step and its feedback, the sign-in page, and, signed
+in as the demo author, a lesson and the author view of an item family.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/signin")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "learnloop-demo")
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("docs"))
@@ -57,12 +67,28 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1280, "height": 860})
                 page.goto(f"{base}/signin")
                 page.screenshot(path=str(args.out / "screenshot-signin.png"))
-                page.fill("input[name=email]", "sam.okafor@northwind.example")
-                page.fill("input[name=password]", "learnloop-demo")
-                page.click("button[type=submit]")
+                sign_in(page, base, "aisha.bello@northwind.example")
+                page.screenshot(path=str(args.out / "screenshot.png"), full_page=True)
+                page.click("form[action='/steps/next'] button")
+                while page.locator("text=Got it: next section").count():
+                    page.click("text=Got it: next section")
+                if page.locator("text=I’ve read it").count():
+                    page.click("text=I’ve read it")
+                if page.locator("fieldset.scale").count():
+                    page.locator("input[name=confidence][value='4']").check()
+                    page.locator("input[name=relevance][value='4']").check()
+                    page.click("main form button[type=submit]")
+                if page.locator("label.choice").count():
+                    page.locator("label.choice").first.click()
+                    page.screenshot(path=str(args.out / "screenshot-question.png"))
+                    page.click("text=Check my answer")
+                    page.screenshot(path=str(args.out / "screenshot-feedback.png"),
+                                    full_page=True)
+                page.context.clear_cookies()
+                sign_in(page, base, "mei.chen@northwind.example")
                 page.goto(f"{base}/author/marketing-essentials/v/1/families/"
                           "bounce-hard-or-soft")
-                page.screenshot(path=str(args.out / "screenshot.png"))
+                page.screenshot(path=str(args.out / "screenshot-author.png"))
                 page.goto(f"{base}/learn/marketing-essentials/lessons/bounces-and-complaints")
                 page.screenshot(path=str(args.out / "screenshot-lesson.png"))
                 browser.close()
