@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -54,14 +55,11 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-@pytest.fixture
-def server(database_url: str, seeded: dict[str, int]) -> Iterator[str]:  # noqa: F811
-    settings = load_settings(environment="test", database_url=database_url)
-    app = create_app(settings, passwords=Argon2Passwords(fast=True))
+def serving(app: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port until the generator is closed."""
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")
-    srv = uvicorn.Server(config)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                        lifespan="off"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -74,8 +72,8 @@ def server(database_url: str, seeded: dict[str, int]) -> Iterator[str]:  # noqa:
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def page(server: str):  # type: ignore[no-untyped-def]
+def chromium():  # type: ignore[no-untyped-def]
+    """Debian's Chromium through Playwright; skipped (or failed, when required) if missing."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("LEARNLOOP_REQUIRE_BROWSER") == "1":
             pytest.fail("chromium is required but not installed")
@@ -84,13 +82,30 @@ def page(server: str):  # type: ignore[no-untyped-def]
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.route("**/*", lambda route: route.continue_()
-                      if route.request.url.startswith(server) else route.abort())
-        tab = context.new_page()
-        yield tab
-        context.close()
+        yield browser
         browser.close()
+
+
+def local_tab(browser, server: str, width: int = 1280, height: int = 800):  # type: ignore[no-untyped-def]
+    """A new tab that may reach `server` only."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith(server) else route.abort())
+    return context.new_page()
+
+
+@pytest.fixture
+def server(database_url: str, seeded: dict[str, int]) -> Iterator[str]:  # noqa: F811
+    settings = load_settings(environment="test", database_url=database_url)
+    yield from serving(create_app(settings, passwords=Argon2Passwords(fast=True)))
+
+
+@pytest.fixture
+def page(server: str):  # type: ignore[no-untyped-def]
+    for browser in chromium():
+        tab = local_tab(browser, server)
+        yield tab
+        tab.context.close()
 
 
 SHOTS = Path(os.environ.get("LEARNLOOP_SCREENSHOTS")

@@ -10,15 +10,12 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +31,7 @@ from learnloop.store.engine import make_engine, session_factory
 from learnloop.store.unit import transaction
 from learnloop.web.app import create_app
 from tests.conftest import NOW
-from tests.web.test_browser import CHROMIUM, FLAGS, _free_port, _shot
+from tests.web.test_browser import _shot, chromium, local_tab, serving
 
 pytestmark = pytest.mark.browser
 READING = read_pack(DEMO_PACK)
@@ -80,42 +77,12 @@ def demo_server(demo_db: sessionmaker[Session], clock: Clock) -> Iterator[str]:
                      passwords=Argon2Passwords(fast=True),
                      new_id=lambda: str(uuid.UUID(int=ids.getrandbits(128), version=4)),
                      randomness=lambda: random.Random(next(seeds)))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    yield from serving(app)
 
 
 @pytest.fixture
 def browser(demo_server: str):  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        import os
-
-        if os.environ.get("LEARNLOOP_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium is required but not installed")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
-
-
-def _tab(browser, server: str, width: int, height: int):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith(server) else route.abort())
-    return context.new_page()
+    yield from chromium()
 
 
 def _sign_in(tab, server: str) -> None:  # type: ignore[no-untyped-def]
@@ -161,7 +128,7 @@ def test_a_demo_learner_goes_lesson_check_pulse_next_step_and_returns_to_a_reche
     from playwright.sync_api import expect
 
     server = demo_server
-    tab = _tab(browser, server, 1280, 860)
+    tab = local_tab(browser, server, 1280, 860)
     _sign_in(tab, server)
 
     # Home: the next step and why, mastery per skill, nothing due yet.
@@ -256,7 +223,7 @@ def test_a_demo_learner_goes_lesson_check_pulse_next_step_and_returns_to_a_reche
     tab.context.close()
 
     # The same home on a phone: one column, no sideways scrolling.
-    phone = _tab(browser, server, 390, 844)
+    phone = local_tab(browser, server, 390, 844)
     _sign_in(phone, server)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     _shot(phone, "loop-8-phone-home")
