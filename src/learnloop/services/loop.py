@@ -271,10 +271,10 @@ def start_lesson(store: LearningStore, packs: PackLoader, actor: Actor, pack_slu
         if open_step.pack == loaded.pack.id and open_step.lesson == lesson_id:
             return open_step
     families = policy.check_families(loaded.pack, lesson, rng)
-    questions = "1 question" if len(families) == 1 else f"{len(families)} questions"
     chosen = policy.Step(StepKind.LESSON, lesson.skill,
                          f"You chose \u201c{lesson.title}\u201d ({lesson.minutes} minutes), "
-                         f"then {questions} to prove it.", lesson=lesson.id, families=families)
+                         f"then {policy.questions(len(families))} to prove it.",
+                         lesson=lesson.id, families=families)
     return _new_step(store, learner, loaded, chosen, now, new_id)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 
 from learnloop.domain.errors import NotAuthenticated
 from learnloop.services import auth
@@ -21,7 +21,10 @@ MAX_ID = 2_147_483_647  # the largest id the databases store; larger ones are a 
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A positive id")]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID, description="A version number, from 1")]
-Slug = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,63}$", description="A pack id")]
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{0,63}$"  # pack, lesson and item family ids
+Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="A pack id")]
+PackQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN,
+                                        description="A pack id; the first pack if omitted")]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -83,7 +86,7 @@ MaybeUser = Annotated[Authenticated | None, Depends(optional_user)]
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 StepId = Annotated[str, Path(pattern=UUID_PATTERN, description="A step id (UUID)")]
 AttemptId = Annotated[str, Path(pattern=UUID_PATTERN, description="A served item's id (UUID)")]
-LessonId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9-]{0,63}$", description="A lesson id")]
+LessonId = Annotated[str, Path(pattern=SLUG_PATTERN, description="A lesson id")]
 SectionSlug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,199}$",
                                   description="A section of a lesson")]
 

@@ -125,7 +125,8 @@ def _lesson_order(pack: Pack, view: LearnerView) -> list[Lesson]:
             and all(p in done for p in lesson.prerequisites)]
 
 
-def _questions(count: int) -> str:
+def questions(count: int) -> str:
+    """'1 question', '3 questions'."""
     return "1 question" if count == 1 else f"{count} questions"
 
 
@@ -180,7 +181,7 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
             return Step(StepKind.LESSON, sid,
                         f"{why}: the next lesson, \u201c{lesson.title}\u201d "
                         f"({lesson.minutes} minutes), builds it up, then "
-                        f"{_questions(len(chosen))}.", lesson=lesson.id, families=chosen)
+                        f"{questions(len(chosen))}.", lesson=lesson.id, families=chosen)
         pool = [f for f in pack.families if f.skill == sid and f.context is Context.STANDARD]
         if pool:
             return Step(StepKind.PRACTICE, sid,
@@ -197,7 +198,7 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
         chosen = check_families(pack, lesson, rng)
         return Step(StepKind.LESSON, lesson.skill,
                     f"Next in {name.get(lesson.skill, lesson.skill)}: \u201c{lesson.title}\u201d "
-                    f"({lesson.minutes} minutes), then {_questions(len(chosen))} to prove it.",
+                    f"({lesson.minutes} minutes), then {questions(len(chosen))} to prove it.",
                     lesson=lesson.id, families=chosen)
 
     ranked = sorted(((skill_probability(view.skills.get(sid), at) or 0.0, sid)

@@ -5,9 +5,7 @@ Changes take a bearer token (`Authorization: Bearer ll_...`), like the rest of t
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from learnloop.domain.grading import Response
 from learnloop.services import loop
@@ -29,6 +27,7 @@ from learnloop.web.deps import (
     LessonId,
     LoopDep,
     NowDep,
+    PackQuery,
     RowId,
     SectionSlug,
     Slug,
@@ -41,8 +40,6 @@ LOOP_ERRORS: dict[int | str, dict[str, object]] = {
           "an item already answered, expired or not served to you, or the wrong stage"},
 }
 router = APIRouter(prefix="/api/v1", tags=["learning"], responses=LOOP_ERRORS)
-PackQuery = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{0,63}$",
-                                        description="A pack id; the first pack if omitted")]
 
 
 @router.get("/me/home", response_model=HomeOut)

@@ -8,9 +8,9 @@ from fastapi.responses import HTMLResponse
 
 from learnloop.domain.access import Action, Target, can
 from learnloop.services import content, people
-from learnloop.web.deps import CurrentUser, LoopDep, NowDep, ReposDep
+from learnloop.web.deps import CurrentUser, LoopDep, NowDep, PackQuery, ReposDep
 from learnloop.web.pages.common import render
-from learnloop.web.pages.loop import PackQuery, learner_home
+from learnloop.web.pages.loop import learner_home
 
 router = APIRouter(include_in_schema=False)
 

@@ -30,6 +30,7 @@ from learnloop.services.loop import Stage
 from learnloop.services.ports import StoredStep
 from learnloop.web import csrf
 from learnloop.web.deps import (
+    SLUG_PATTERN,
     UUID_PATTERN,
     AttemptId,
     CurrentUser,
@@ -45,8 +46,6 @@ from learnloop.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)
 
-SLUG_PATTERN = r"^[a-z][a-z0-9-]{0,63}$"
-PackQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 CsrfField = Annotated[str, Form(max_length=200)]
 
 KIND_NAMES = {"lesson": "Lesson", "recheck": "Re-check", "remediation": "Catch-up",
