@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     min_group_size: int = Field(default=5, ge=2, le=100)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    xapi_max_body_mb: int = Field(default=32, ge=1, le=1024,
+                                  description="largest xAPI request body, in MiB (else 413)")
 
     @field_validator("default_timezone")
     @classmethod

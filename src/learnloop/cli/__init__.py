@@ -20,7 +20,14 @@ from learnloop.cli.output import (
     progress,
     show_problems,
 )
-from learnloop.cli.runtime import Runtime, new_token, pick_organisation, utc_now
+from learnloop.cli.runtime import (
+    DB_OPTION,
+    ORG_OPTION,
+    Runtime,
+    new_token,
+    pick_organisation,
+    utc_now,
+)
 from learnloop.domain.content.validation import is_slug
 from learnloop.domain.errors import InvalidInput, LearnloopError, NotFound
 from learnloop.domain.learner.catalogue import Catalogue
@@ -32,11 +39,6 @@ from learnloop.services import auth, content, people
 from learnloop.settings import load_settings
 from learnloop.store import migrate
 from learnloop.store.unit import Repos, transaction
-
-DB_OPTION = click.option("--database-url", envvar="LEARNLOOP_DATABASE_URL", default=None,
-                         help="SQLAlchemy URL (default: SQLite file in LEARNLOOP_DATA_DIR).")
-ORG_OPTION = click.option("--org", "org_slug", default=None,
-                          help="Organisation slug (may be left out when there is only one).")
 
 
 def _runtime(database_url: str | None, *, migrate_now: bool | None = None) -> Runtime:
@@ -432,3 +434,12 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
                  f"(database: {rt.engine.url.render_as_string(hide_password=True)})")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level=rt.settings.log_level,
                 proxy_headers=True)
+
+
+def _register() -> None:
+    from learnloop.cli.lrs import lrs_group
+
+    main.add_command(lrs_group)
+
+
+_register()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,11 @@ from learnloop.settings import Settings, load_settings
 from learnloop.store import migrate
 from learnloop.store.engine import make_engine, session_factory
 from learnloop.store.unit import Repos
+
+DB_OPTION = click.option("--database-url", envvar="LEARNLOOP_DATABASE_URL", default=None,
+                         help="SQLAlchemy URL (default: SQLite file in LEARNLOOP_DATA_DIR).")
+ORG_OPTION = click.option("--org", "org_slug", default=None,
+                          help="Organisation slug (may be left out when there is only one).")
 
 
 def utc_now() -> datetime:

@@ -12,7 +12,9 @@ The rules:
 - an analyst sees aggregates, never one person's records;
 - authors publish content; authors and reviewers browse it with its answer keys;
 - any member of the organisation may see published content as a learner does;
-- only the learner takes their own steps: nobody answers or rates for someone else.
+- only the learner takes their own steps: nobody answers or rates for someone else;
+- admins manage the LRS clients of their organisation;
+- an LRS client may do what its scopes grant (`lrs_decide`), within its organisation.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Action(StrEnum):
     LEARN = "learn"                        # see published lessons as a learner
     MANAGE_TOKENS = "manage_tokens"        # API tokens of one person
     TAKE_STEP = "take_step"                # answer, read, rate: only ever as oneself
+    MANAGE_LRS_CLIENTS = "manage_lrs_clients"  # xAPI credentials of the organisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,8 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
         return _no("the team structure is for managers, analysts and admins")
     if action is Action.MANAGE_PEOPLE:
         return _no("only admins manage people and teams")
+    if action is Action.MANAGE_LRS_CLIENTS:
+        return _no("only admins manage LRS clients")
     if action is Action.PUBLISH_CONTENT:
         if actor.has(Role.AUTHOR):
             return _yes("authors publish content")
@@ -136,3 +141,60 @@ def visible_people(actor: Actor, people: list[int]) -> list[int]:
     """The people (of the actor's organisation) whose records the actor may see."""
     target_org = actor.org_id
     return [p for p in people if can(actor, Action.VIEW_PERSON, Target(target_org, p))]
+
+
+# --- LRS clients: what a credential's scopes allow on the xAPI resources ---
+
+
+class LrsScope(StrEnum):
+    STATEMENTS_WRITE = "statements/write"
+    STATEMENTS_READ = "statements/read"
+    STATEMENTS_READ_MINE = "statements/read/mine"
+    STATE = "state"
+    PROFILE = "profile"
+    ALL_READ = "all/read"
+    ALL = "all"
+
+
+class LrsAction(StrEnum):
+    WRITE_STATEMENTS = "write_statements"
+    READ_STATEMENTS = "read_statements"
+    READ_STATE = "read_state"
+    WRITE_STATE = "write_state"
+    READ_PROFILES = "read_profiles"        # activity and agent profiles
+    WRITE_PROFILES = "write_profiles"
+    READ_DESCRIPTIONS = "read_descriptions"  # the agents and activities resources
+
+
+_GRANTS: dict[LrsScope, frozenset[LrsAction]] = {
+    LrsScope.ALL: frozenset(LrsAction),
+    LrsScope.ALL_READ: frozenset({LrsAction.READ_STATEMENTS, LrsAction.READ_STATE,
+                                  LrsAction.READ_PROFILES, LrsAction.READ_DESCRIPTIONS}),
+    LrsScope.STATEMENTS_WRITE: frozenset({LrsAction.WRITE_STATEMENTS}),
+    LrsScope.STATEMENTS_READ: frozenset({LrsAction.READ_STATEMENTS,
+                                         LrsAction.READ_DESCRIPTIONS}),
+    LrsScope.STATEMENTS_READ_MINE: frozenset({LrsAction.READ_STATEMENTS}),
+    LrsScope.STATE: frozenset({LrsAction.READ_STATE, LrsAction.WRITE_STATE}),
+    LrsScope.PROFILE: frozenset({LrsAction.READ_PROFILES, LrsAction.WRITE_PROFILES,
+                                 LrsAction.READ_DESCRIPTIONS}),
+}
+
+
+def lrs_decide(scopes: frozenset[LrsScope], action: LrsAction) -> Decision:
+    for scope in scopes:
+        if action in _GRANTS[scope]:
+            return _yes(f"the client's scope '{scope.value}' allows this")
+    return _no(f"the client's scopes ({', '.join(sorted(s.value for s in scopes)) or 'none'})"
+               f" do not allow {action.value.replace('_', ' ')}")
+
+
+def lrs_require(scopes: frozenset[LrsScope], action: LrsAction) -> None:
+    decision = lrs_decide(scopes, action)
+    if not decision.allowed:
+        raise Forbidden(f"{decision.reason[0].upper()}{decision.reason[1:]}.")
+
+
+def reads_only_own(scopes: frozenset[LrsScope]) -> bool:
+    """A client whose only statement-reading scope is read/mine sees what it wrote, no more."""
+    return not any(LrsAction.READ_STATEMENTS in _GRANTS[s] for s in scopes
+                   if s is not LrsScope.STATEMENTS_READ_MINE)

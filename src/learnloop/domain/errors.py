@@ -5,7 +5,9 @@
     ├── NotAuthenticated    no valid session or token                              (HTTP 401)
     ├── Forbidden           signed in, but the access rules say no                 (HTTP 403)
     ├── NotFound            no such thing                                           (HTTP 404)
-    └── Conflict            the request clashes with what is stored                (HTTP 409)
+    ├── Conflict            the request clashes with what is stored                (HTTP 409)
+    ├── PreconditionFailed  an If-Match / If-None-Match condition does not hold    (HTTP 412)
+    └── TooLarge            the request is bigger than the limit                   (HTTP 413)
 
 The web layer maps each class to its status in one place (`learnloop.web.errors`); the CLI maps
 them to exit codes (`learnloop.cli.output`). Services raise them; nothing else builds an error
@@ -48,3 +50,11 @@ class NotFound(LearnloopError):
 
 class Conflict(LearnloopError):
     code = "conflict"
+
+
+class PreconditionFailed(LearnloopError):
+    code = "precondition_failed"
+
+
+class TooLarge(LearnloopError):
+    code = "too_large"

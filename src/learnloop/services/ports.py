@@ -140,6 +140,7 @@ class NewStatement:
     registration: str | None
     timestamp: datetime
     document: dict[str, Any]
+    client_id: int | None = None  # the LRS client that wrote it; None for learnloop's own
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +156,39 @@ class StoredStatement:
     document: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class StatementQuery:
+    """A filtered read of the statement store, in stored order. Every key must match
+    (see domain.xapi.keys); `after` is the (stored, seq) a previous page ended at."""
+
+    org_id: int
+    keys: tuple[int, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    ascending: bool = False
+    limit: int = 100
+    after: tuple[datetime, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FoundStatement:
+    """A statement as the LRS reads it back: its JSON text, unparsed, and its position."""
+
+    seq: int
+    stored: datetime
+    voided: bool
+    voiding: bool
+    client_id: int | None
+    text: str
+
+
 class StatementsRepo(Protocol):
     def add(self, statements: list[NewStatement], stored: datetime) -> None: ...
+    def found(self, org_id: int, statement_ids: list[str]) -> dict[str, FoundStatement]: ...
+    def query(self, query: StatementQuery) -> list[FoundStatement]: ...
+    def last_stored(self) -> datetime | None: ...
+    def people_of(self, org_id: int, statement_ids: list[str]) -> list[int | None]: ...
+    def stream_person(self, person_id: int) -> Iterator[dict[str, Any]]: ...
     def exists(self, statement_id: str) -> bool: ...
     def get(self, statement_id: str) -> StoredStatement | None: ...
     def count(self, org_id: int | None = None) -> int: ...
@@ -268,3 +300,49 @@ class LoadedPack:
 PackLoader = Callable[[StoredVersion], LoadedPack]
 IdMaker = Callable[[], str]
 Sentiment = Callable[[str], float]  # compound sentiment of a comment, -1 (negative) to 1
+
+
+# --- the LRS: clients, activities, documents, attachments ---
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClient:
+    id: int
+    org_id: int
+    name: str
+    key: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    doc_id: str
+    content: bytes
+    content_type: str
+    etag: str
+    updated: datetime
+
+
+class LrsRepo(Protocol):
+    def add_client(self, org_id: int, name: str, key: str, secret_hash: str,
+                   scopes: tuple[str, ...], created_by: int | None,
+                   now: datetime) -> StoredClient: ...
+    def client_by_key(self, key: str) -> tuple[StoredClient, str] | None: ...
+    def client(self, org_id: int, client_id: int) -> StoredClient | None: ...
+    def clients(self, org_id: int) -> list[StoredClient]: ...
+    def touch_client(self, client_id: int, now: datetime) -> None: ...
+    def revoke_client(self, client_id: int, now: datetime) -> None: ...
+    def definitions(self, org_id: int, iris: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+    def save_definitions(self, org_id: int, definitions: Mapping[str, dict[str, Any]],
+                         now: datetime) -> None: ...
+    def document(self, key: int) -> StoredDocument | None: ...
+    def save_document(self, key: int, scope: int, org_id: int, resource: str, doc_id: str,
+                      content: bytes, content_type: str, etag: str, now: datetime) -> None: ...
+    def delete_documents(self, keys: Iterable[int] = (), scope: int | None = None) -> None: ...
+    def document_ids(self, scope: int, since: datetime | None) -> list[str]: ...
+    def attachments(self, org_id: int, hashes: Iterable[str]) -> dict[str, tuple[str, bytes]]: ...
+    def save_attachments(self, org_id: int, parts: Mapping[str, tuple[str, bytes]],
+                         now: datetime) -> None: ...

@@ -52,11 +52,12 @@ def record(statements: StatementsRepo, learner: LearnerRepo, org: Organisation,
     """Store our own statements about `person` and update their state from them."""
     statements.add([new_statement(org.id, person.id, d) for d in documents], now)
     for document in documents:
-        _project(learner, org, person, document, catalogues)
+        project_statement(learner, org, person, document, catalogues)
 
 
-def _project(learner: LearnerRepo, org: Organisation, person: Person, document: Json,
-             catalogues: dict[str, Catalogue]) -> bool:
+def project_statement(learner: LearnerRepo, org: Organisation, person: Person,
+                      document: Json, catalogues: dict[str, Catalogue]) -> bool:
+    """Update `person`'s state from one statement; False when it changes nothing."""
     read = read_event(document)
     if read is None or read[0] != org.slug:
         return False
@@ -127,6 +128,6 @@ def record_outside(statements: StatementsRepo, learner: LearnerRepo, people: Peo
         resolved.append((person, document))
     statements.add(rows, now)
     for person, document in resolved:
-        if person is not None and _project(learner, org, person, document, catalogues):
+        if person is not None and project_statement(learner, org, person, document, catalogues):
             projected += 1
     return len(rows), projected

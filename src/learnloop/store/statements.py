@@ -1,50 +1,232 @@
-"""The statement store: xAPI statements in SQL, appended and read in the order they were stored."""
+"""The statement store: xAPI statements in SQL, appended, indexed by their filter keys, and read
+in stored order. Never commits.
+
+`add` is the one way statements get in, for learnloop's own record and for the LRS alike. It
+writes each statement's filter keys (domain.xapi.keys) beside it, gives a statement that
+targets another (StatementRef) the keys of its target, and applies voiding in both orders: a
+voiding statement voids a stored target, and a statement arriving after the statement that
+voids it is stored voided.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.orm import Session, aliased
 
-from learnloop.services.ports import NewStatement, StoredStatement
+from learnloop.domain.xapi import keys as xkeys
+from learnloop.domain.xapi.validation import is_voiding
+from learnloop.services.ports import (
+    FoundStatement,
+    NewStatement,
+    StatementQuery,
+    StoredStatement,
+)
 from learnloop.store import tables as t
+
+MAX_REFERENCE_DEPTH = 20  # how far a chain of StatementRefs passes keys on
+S, K = t.StatementRow, t.StatementKeyRow
 
 
 class SqlStatements:
     def __init__(self, session: Session) -> None:
         self.db = session
 
+    # --- writing ----------------------------------------------------------------------------
+
     def add(self, statements: list[NewStatement], stored: datetime) -> None:
         if not statements:
             return
-        self.db.execute(insert(t.StatementRow), [{
+        targets = {s.id: xkeys.target_of(s.document) for s in statements}
+        voids = {target for s in statements
+                 if (target := targets[s.id]) and is_voiding(s.document)}
+        voided_now = self._voided_by_earlier(statements[0].org_id,
+                                             [s.id for s in statements]) | voids
+        rows = [{
             "id": s.id, "org_id": s.org_id, "person_id": s.person_id, "verb": s.verb,
             "activity_id": s.activity_id, "registration": s.registration,
-            "timestamp": s.timestamp, "stored": stored, "voided": False,
+            "timestamp": s.timestamp, "stored": stored, "voided": s.id in voided_now,
             "document": json.dumps(s.document, separators=(",", ":"), ensure_ascii=False),
-        } for s in statements])
+            "client_id": s.client_id, "target": targets[s.id],
+            "voiding": is_voiding(s.document) and targets[s.id] is not None,
+        } for s in statements]
+        seqs = self._insert(rows)
+        own = {s.id: xkeys.statement_keys(s.org_id, s.document, s.client_id)
+               for s in statements}
+        inherited = self._inherited(statements, targets, own)
+        key_rows = [{"key": k, "stored": stored, "seq": seqs[s.id]}
+                    for s in statements for k in own[s.id] | inherited.get(s.id, set())]
+        if key_rows:
+            self.db.execute(insert(K), key_rows)
+        if voids:
+            self.db.execute(update(S).where(S.id.in_(voids), S.voiding.is_(False),
+                                            S.org_id == statements[0].org_id)
+                            .values(voided=True))
+        self._pass_keys_to_earlier_referrers(statements, own, inherited)
+
+    def _insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        result = self.db.execute(insert(S).returning(S.id, S.seq, sort_by_parameter_order=True),
+                                 rows)
+        return dict(result.tuples().all())
+
+    def _voided_by_earlier(self, org_id: int, ids: list[str]) -> set[str]:
+        """Ids among `ids` that a statement already stored voids."""
+        return {target for target in self.db.scalars(select(S.target).where(
+            S.target.in_(ids), S.voiding.is_(True), S.org_id == org_id)) if target}
+
+    def _inherited(self, statements: list[NewStatement], targets: dict[str, str | None],
+                   own: dict[str, set[int]]) -> dict[str, set[int]]:
+        """The keys each statement takes from the chain of statements it targets."""
+        wanted = {t_ for t_ in targets.values() if t_}
+        if not wanted:
+            return {}
+        batch = {s.id: s for s in statements}
+        keys_of: dict[str, set[int]] = {}
+        client_of: dict[str, int | None] = {}
+        for sid, client, seq_keys in self._stored_keys(statements[0].org_id,
+                                                       wanted - batch.keys()):
+            keys_of[sid], client_of[sid] = seq_keys, client
+        out: dict[str, set[int]] = {}
+
+        def resolve(sid: str, depth: int) -> set[int]:
+            if sid in out:
+                return out[sid]
+            out[sid] = set()  # a cycle within the batch ends here
+            target = targets.get(sid)
+            found: set[int] = set()
+            if target and depth < MAX_REFERENCE_DEPTH:
+                if target in batch:
+                    aim = batch[target]
+                    found = xkeys.inherited(aim.org_id, own[target] | resolve(target, depth + 1),
+                                            aim.client_id)
+                elif target in keys_of:
+                    found = xkeys.inherited(batch[sid].org_id, keys_of[target],
+                                            client_of[target])
+            out[sid] = found
+            return found
+
+        for s in statements:
+            resolve(s.id, 0)
+        return out
+
+    def _stored_keys(self, org_id: int, ids: Iterable[str]
+                     ) -> Iterator[tuple[str, int | None, set[int]]]:
+        ids = list(ids)
+        if not ids:
+            return
+        rows = self.db.execute(select(S.id, S.client_id, K.key).join(K, K.seq == S.seq)
+                               .where(S.id.in_(ids), S.org_id == org_id)).all()
+        grouped: dict[str, tuple[int | None, set[int]]] = {}
+        for sid, client, k in rows:
+            grouped.setdefault(sid, (client, set()))[1].add(k)
+        for sid, (client, found) in grouped.items():
+            yield sid, client, found
+
+    def _pass_keys_to_earlier_referrers(self, statements: list[NewStatement],
+                                        own: dict[str, set[int]],
+                                        inherited: dict[str, set[int]]) -> None:
+        """Statements stored before their target get its keys when it arrives."""
+        frontier = {s.id: xkeys.inherited(s.org_id, own[s.id] | inherited.get(s.id, set()),
+                                          s.client_id) for s in statements}
+        for _ in range(MAX_REFERENCE_DEPTH):
+            if not frontier:
+                return
+            referrers = self.db.execute(select(S.id, S.seq, S.stored, S.target).where(
+                S.target.in_(list(frontier)), S.org_id == statements[0].org_id)).all()
+            batch_ids = {s.id for s in statements}
+            rows: list[dict[str, Any]] = []
+            nxt: dict[str, set[int]] = {}
+            for sid, seq, stored, target in referrers:
+                if sid in batch_ids or target is None:
+                    continue  # in the batch: handled by _inherited
+                existing = set(self.db.scalars(select(K.key).where(K.seq == seq)))
+                new = frontier[target] - existing
+                rows.extend({"key": k, "stored": stored, "seq": seq} for k in new)
+                if new:
+                    nxt[sid] = new
+            if rows:
+                self.db.execute(insert(K), rows)
+            frontier = nxt
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def found(self, org_id: int, statement_ids: list[str]) -> dict[str, FoundStatement]:
+        if not statement_ids:
+            return {}
+        rows = self.db.execute(select(S.id, S.seq, S.stored, S.voided, S.voiding, S.client_id,
+                                      S.document)
+                               .where(S.id.in_(statement_ids), S.org_id == org_id)).all()
+        return {sid: FoundStatement(seq, stored, voided, voiding, client, text)
+                for sid, seq, stored, voided, voiding, client, text in rows}
+
+    def query(self, query: StatementQuery) -> list[FoundStatement]:
+        columns = (S.seq, S.stored, S.voided, S.voiding, S.client_id, S.document)
+        if query.keys:
+            first = aliased(K)
+            order_stored, order_seq = first.stored, first.seq
+            stmt = select(*columns).select_from(first).join(S, S.seq == first.seq).where(
+                first.key == query.keys[0])
+            for extra in query.keys[1:]:
+                other = aliased(K)
+                stmt = stmt.where(select(other.seq).where(
+                    other.key == extra, other.stored == first.stored,
+                    other.seq == first.seq).exists())
+        else:
+            order_stored, order_seq = S.stored, S.seq
+            stmt = select(*columns).where(S.org_id == query.org_id)
+        stmt = stmt.where(S.voided.is_(False))
+        if query.since is not None:
+            stmt = stmt.where(order_stored > query.since)
+        if query.until is not None:
+            stmt = stmt.where(order_stored <= query.until)
+        if query.after is not None:
+            position = tuple_(order_stored, order_seq)
+            stmt = stmt.where(position > tuple_(*query.after) if query.ascending
+                              else position < tuple_(*query.after))
+        if query.ascending:
+            stmt = stmt.order_by(order_stored, order_seq)
+        else:
+            stmt = stmt.order_by(order_stored.desc(), order_seq.desc())
+        rows = self.db.execute(stmt.limit(query.limit)).all()
+        return [FoundStatement(seq, stored, voided, voiding, client, text)
+                for seq, stored, voided, voiding, client, text in rows]
+
+    def last_stored(self) -> datetime | None:
+        return self.db.scalar(select(func.max(S.stored)))
+
+    def people_of(self, org_id: int, statement_ids: list[str]) -> list[int | None]:
+        return list(self.db.scalars(select(S.person_id).where(
+            S.id.in_(statement_ids), S.org_id == org_id)))
+
+    def stream_person(self, person_id: int) -> Iterator[dict[str, Any]]:
+        """One person's statements not voided, in stored order."""
+        rows = self.db.scalars(select(S.document).where(
+            S.person_id == person_id, S.voided.is_(False)).order_by(S.seq))
+        for document in rows:
+            yield json.loads(document)
+
+    # --- learnloop's own reads --------------------------------------------------------------
 
     def exists(self, statement_id: str) -> bool:
-        return self.db.scalar(select(t.StatementRow.seq).where(
-            t.StatementRow.id == statement_id)) is not None
+        return self.db.scalar(select(S.seq).where(S.id == statement_id)) is not None
 
     def get(self, statement_id: str) -> StoredStatement | None:
-        row = self.db.scalar(select(t.StatementRow).where(t.StatementRow.id == statement_id))
+        row = self.db.scalar(select(S).where(S.id == statement_id))
         return _stored(row) if row else None
 
     def count(self, org_id: int | None = None) -> int:
-        query = select(func.count()).select_from(t.StatementRow)
+        query = select(func.count()).select_from(S)
         if org_id is not None:
-            query = query.where(t.StatementRow.org_id == org_id)
+            query = query.where(S.org_id == org_id)
         return int(self.db.scalar(query) or 0)
 
     def for_person(self, person_id: int, limit: int = 50) -> list[StoredStatement]:
-        rows = self.db.scalars(select(t.StatementRow).where(t.StatementRow.person_id == person_id)
-                               .order_by(t.StatementRow.seq.desc()).limit(limit))
+        rows = self.db.scalars(select(S).where(S.person_id == person_id)
+                               .order_by(S.seq.desc()).limit(limit))
         return [_stored(r) for r in rows]
 
     def stream(self, org_id: int, batch: int = 5000) -> Iterator[tuple[int | None, Any]]:
@@ -52,10 +234,9 @@ class SqlStatements:
         last = 0
         while True:
             rows = self.db.execute(
-                select(t.StatementRow.seq, t.StatementRow.person_id, t.StatementRow.document)
-                .where(t.StatementRow.org_id == org_id, t.StatementRow.seq > last,
-                       t.StatementRow.voided.is_(False))
-                .order_by(t.StatementRow.seq).limit(batch)).all()
+                select(S.seq, S.person_id, S.document)
+                .where(S.org_id == org_id, S.seq > last, S.voided.is_(False))
+                .order_by(S.seq).limit(batch)).all()
             if not rows:
                 return
             for _seq, person_id, document in rows:

@@ -13,10 +13,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -168,7 +170,8 @@ class StatementRow(Base):
     other columns are copies of its fields that queries and projectors filter on."""
 
     __tablename__ = "statements"
-    __table_args__ = (Index("ix_statements_person_seq", "person_id", "seq"),)
+    __table_args__ = (Index("ix_statements_person_seq", "person_id", "seq"),
+                      Index("ix_statements_org_stored", "org_id", "stored", "seq"))
     seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
@@ -180,6 +183,80 @@ class StatementRow(Base):
     stored: Mapped[datetime] = mapped_column(UTCDateTime())
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     document: Mapped[str] = mapped_column(Text)
+    # The LRS client that wrote it (None: learnloop's own record), the statement its
+    # StatementRef object targets, and whether it voids that target.
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lrs_clients.id", ondelete="SET NULL"))
+    target: Mapped[str | None] = mapped_column(String(36), index=True)
+    voiding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class StatementKeyRow(Base):
+    """What a statement can be found by: one row per filter key (see domain.xapi.keys), with
+    the stored time, so every filtered query is one index range in stored order."""
+
+    __tablename__ = "statement_keys"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    stored: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=False)
+
+
+class LrsClient(Base):
+    """A credential for the xAPI endpoint: a key and a secret (kept as a hash) with scopes."""
+
+    __tablename__ = "lrs_clients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[Any]] = mapped_column(JsonDoc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ActivityRow(Base):
+    """The LRS's merged definition of an activity (GET /xapi/activities, canonical format)."""
+
+    __tablename__ = "xapi_activities"
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    iri: Mapped[str] = mapped_column(Text)
+    definition: Mapped[str] = mapped_column(Text)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DocumentRow(Base):
+    """A state, activity profile or agent profile document. `key` hashes the resource, its
+    scope (activity, agent, registration) and the document id; `scope` hashes all but the id,
+    for listing ids and deleting a whole state scope."""
+
+    __tablename__ = "xapi_documents"
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    scope: Mapped[int] = mapped_column(BigInteger, index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    resource: Mapped[str] = mapped_column(String(20))
+    doc_id: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(255))
+    etag: Mapped[str] = mapped_column(String(42))
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AttachmentRow(Base):
+    """Attachment data, kept once per organisation and SHA-2 however many statements cite it."""
+
+    __tablename__ = "xapi_attachments"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    sha2: Mapped[str] = mapped_column(String(128), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 # --- Learner state projected from statements (`learnloop rebuild` recomputes all of it) ---

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from learnloop.store.auth import SqlAuth
 from learnloop.store.content import SqlContent
 from learnloop.store.learner import SqlLearner
+from learnloop.store.lrs import SqlLrs
 from learnloop.store.people import SqlPeople
 from learnloop.store.statements import SqlStatements
 from learnloop.store.steps import SqlSteps
@@ -25,6 +26,7 @@ class Repos:
     statements: SqlStatements
     learner: SqlLearner
     steps: SqlSteps
+    lrs: SqlLrs
 
 
 @contextmanager
@@ -32,4 +34,5 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Repos]:
     """Commit when the block ends normally, roll back on any exception."""
     with factory() as session, session.begin():
         yield Repos(session, SqlPeople(session), SqlAuth(session), SqlContent(session),
-                    SqlStatements(session), SqlLearner(session), SqlSteps(session))
+                    SqlStatements(session), SqlLearner(session), SqlSteps(session),
+                    SqlLrs(session))

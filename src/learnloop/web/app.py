@@ -27,6 +27,7 @@ from learnloop.web.api import content as api_content
 from learnloop.web.api import loop as api_loop
 from learnloop.web.api import people as api_people
 from learnloop.web.pages import admin, author, home, learn, loop, signin
+from learnloop.web.xapi import routes as xapi_routes
 
 HERE = Path(__file__).parent
 def _utc_now() -> datetime:
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.middleware("http")(headers.middleware)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, loop.router, author.router,
-                   admin.router, api_people.router, api_content.router, api_loop.router):
+                   admin.router, api_people.router, api_content.router, api_loop.router,
+                   xapi_routes.router):
         app.include_router(router)
     return app

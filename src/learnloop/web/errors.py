@@ -23,6 +23,8 @@ from learnloop.domain.errors import (
     LearnloopError,
     NotAuthenticated,
     NotFound,
+    PreconditionFailed,
+    TooLarge,
 )
 from learnloop.domain.problems import Problem
 from learnloop.web import headers
@@ -36,6 +38,8 @@ STATUS: dict[type[LearnloopError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    PreconditionFailed: 412,
+    TooLarge: 413,
 }
 
 
@@ -47,7 +51,7 @@ def status_for(exc: LearnloopError) -> int:
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(("/api/", headers.XAPI_PATH))
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:
@@ -88,13 +92,17 @@ def validation_problems(exc: RequestValidationError) -> list[Problem]:
 
 
 def _render(request: Request, status: int, code: str, message: str,
-            problems: list[Problem] | None = None) -> Response:
+            problems: list[Problem] | None = None,
+            extra_headers: dict[str, str] | None = None) -> Response:
     if is_api(request):
         body: dict[str, Any] = {"error": code, "message": message}
         if problems is not None:
             body["problems"] = [problem_json(p) for p in problems]
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(body, status_code=status, headers=headers)
+        sent = dict(extra_headers or {})
+        if status == 401:
+            xapi = request.url.path.startswith(headers.XAPI_PATH)
+            sent["WWW-Authenticate"] = 'Basic realm="learnloop xAPI"' if xapi else "Bearer"
+        return JSONResponse(body, status_code=status, headers=sent or None)
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
@@ -127,13 +135,14 @@ def install(app: FastAPI) -> None:
         # Answered outside the middleware stack, so the security headers are added here.
         return headers.apply(_render(request, 500, "internal_error",
                                      "Something went wrong on our side; it has been logged."),
-                             request.url.path)
+                             request.url.path, request.app.state.clock())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
         message = str(exc.detail) if exc.status_code != 404 else "There is nothing here."
-        return _render(request, exc.status_code, code, message)
+        return _render(request, exc.status_code, code, message,
+                       extra_headers=dict(exc.headers or {}))
 
 
 def document(app: FastAPI) -> None:

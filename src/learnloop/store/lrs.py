@@ -1,0 +1,143 @@
+"""The LRS's own tables in SQL: clients, merged activity definitions, documents, attachments.
+Never commits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from learnloop.domain.xapi import keys as xkeys
+from learnloop.services.ports import StoredClient, StoredDocument
+from learnloop.store import tables as t
+
+
+def _client(row: t.LrsClient) -> StoredClient:
+    return StoredClient(row.id, row.org_id, row.name, row.key, tuple(row.scopes),
+                        row.created_at, row.last_used_at, row.revoked_at)
+
+
+class SqlLrs:
+    def __init__(self, session: Session) -> None:
+        self.db = session
+
+    # --- clients ----------------------------------------------------------------------------
+
+    def add_client(self, org_id: int, name: str, key: str, secret_hash: str,
+                   scopes: tuple[str, ...], created_by: int | None,
+                   now: datetime) -> StoredClient:
+        row = t.LrsClient(org_id=org_id, name=name, key=key, secret_hash=secret_hash,
+                          scopes=list(scopes), created_at=now, created_by=created_by)
+        self.db.add(row)
+        self.db.flush()
+        return _client(row)
+
+    def client_by_key(self, key: str) -> tuple[StoredClient, str] | None:
+        row = self.db.scalar(select(t.LrsClient).where(t.LrsClient.key == key))
+        return (_client(row), row.secret_hash) if row else None
+
+    def client(self, org_id: int, client_id: int) -> StoredClient | None:
+        row = self.db.get(t.LrsClient, client_id)
+        return _client(row) if row and row.org_id == org_id else None
+
+    def clients(self, org_id: int) -> list[StoredClient]:
+        rows = self.db.scalars(select(t.LrsClient).where(t.LrsClient.org_id == org_id)
+                               .order_by(t.LrsClient.id))
+        return [_client(r) for r in rows]
+
+    def touch_client(self, client_id: int, now: datetime) -> None:
+        self.db.execute(update(t.LrsClient).where(t.LrsClient.id == client_id)
+                        .values(last_used_at=now))
+
+    def revoke_client(self, client_id: int, now: datetime) -> None:
+        self.db.execute(update(t.LrsClient).where(t.LrsClient.id == client_id,
+                                                  t.LrsClient.revoked_at.is_(None))
+                        .values(revoked_at=now))
+
+    # --- activity definitions ---------------------------------------------------------------
+
+    def definitions(self, org_id: int, iris: Iterable[str]) -> dict[str, dict[str, Any]]:
+        by_key = {xkeys.key(org_id, xkeys.Kind.ACTIVITY, iri): iri for iri in iris}
+        if not by_key:
+            return {}
+        rows = self.db.execute(select(t.ActivityRow.key, t.ActivityRow.definition).where(
+            t.ActivityRow.key.in_(list(by_key)))).all()
+        return {by_key[k]: json.loads(d) for k, d in rows}
+
+    def save_definitions(self, org_id: int, definitions: Mapping[str, dict[str, Any]],
+                         now: datetime) -> None:
+        if not definitions:
+            return
+        rows = {xkeys.key(org_id, xkeys.Kind.ACTIVITY, iri): (iri, d)
+                for iri, d in definitions.items()}
+        existing = set(self.db.scalars(select(t.ActivityRow.key).where(
+            t.ActivityRow.key.in_(list(rows)))))
+        fresh = [{"key": k, "org_id": org_id, "iri": iri, "definition": _text(d),
+                  "updated": now} for k, (iri, d) in rows.items() if k not in existing]
+        if fresh:
+            self.db.execute(insert(t.ActivityRow), fresh)
+        for k in existing:
+            self.db.execute(update(t.ActivityRow).where(t.ActivityRow.key == k).values(
+                definition=_text(rows[k][1]), updated=now))
+
+    # --- documents --------------------------------------------------------------------------
+
+    def document(self, key: int) -> StoredDocument | None:
+        row = self.db.get(t.DocumentRow, key)
+        if row is None:
+            return None
+        return StoredDocument(row.doc_id, row.content, row.content_type, row.etag, row.updated)
+
+    def save_document(self, key: int, scope: int, org_id: int, resource: str, doc_id: str,
+                      content: bytes, content_type: str, etag: str, now: datetime) -> None:
+        row = self.db.get(t.DocumentRow, key)
+        if row is None:
+            self.db.add(t.DocumentRow(key=key, scope=scope, org_id=org_id, resource=resource,
+                                      doc_id=doc_id, content=content,
+                                      content_type=content_type, etag=etag, updated=now))
+        else:
+            row.content, row.content_type, row.etag, row.updated = (content, content_type,
+                                                                    etag, now)
+        self.db.flush()
+
+    def delete_documents(self, keys: Iterable[int] = (), scope: int | None = None) -> None:
+        wanted = list(keys)
+        if wanted:
+            self.db.execute(delete(t.DocumentRow).where(t.DocumentRow.key.in_(wanted)))
+        if scope is not None:
+            self.db.execute(delete(t.DocumentRow).where(t.DocumentRow.scope == scope))
+        self.db.expire_all()
+
+    def document_ids(self, scope: int, since: datetime | None) -> list[str]:
+        query = select(t.DocumentRow.doc_id).where(t.DocumentRow.scope == scope)
+        if since is not None:
+            query = query.where(t.DocumentRow.updated > since)
+        return list(self.db.scalars(query.order_by(t.DocumentRow.doc_id)))
+
+    # --- attachments ------------------------------------------------------------------------
+
+    def attachments(self, org_id: int, hashes: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        wanted = list(set(hashes))
+        if not wanted:
+            return {}
+        rows = self.db.execute(select(t.AttachmentRow.sha2, t.AttachmentRow.content_type,
+                                      t.AttachmentRow.content).where(
+            t.AttachmentRow.org_id == org_id, t.AttachmentRow.sha2.in_(wanted))).all()
+        return {sha2: (kind, content) for sha2, kind, content in rows}
+
+    def save_attachments(self, org_id: int, parts: Mapping[str, tuple[str, bytes]],
+                         now: datetime) -> None:
+        """Keep each attachment once: one already stored under its hash is not written again."""
+        have = set(self.attachments(org_id, parts))
+        fresh = [{"org_id": org_id, "sha2": sha2, "content_type": kind, "content": content,
+                  "stored": now} for sha2, (kind, content) in parts.items() if sha2 not in have]
+        if fresh:
+            self.db.execute(insert(t.AttachmentRow), fresh)
+
+
+def _text(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
