@@ -71,7 +71,7 @@ class SqlStatements:
     def _insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         result = self.db.execute(insert(S).returning(S.id, S.seq, sort_by_parameter_order=True),
                                  rows)
-        return dict(result.tuples().all())
+        return {row[0]: row[1] for row in result}
 
     def _voided_by_earlier(self, org_id: int, ids: list[str]) -> set[str]:
         """Ids among `ids` that a statement already stored voids."""
