@@ -26,7 +26,8 @@ def test_state_put_get_post_merge_and_delete(xapi: TestClient, auth: dict[str, s
                    content=b'{"page": 3, "notes": {"a": 1}}')
     assert put.status_code == 204
     got = xapi.get("/xapi/activities/state", params=STATE, headers=auth)
-    assert got.status_code == 200 and got.json() == {"page": 3, "notes": {"a": 1}}
+    assert got.status_code == 200
+    assert got.json() == {"page": 3, "notes": {"a": 1}}
     assert got.headers["content-type"] == "application/json"
     assert xapi.post("/xapi/activities/state", params=STATE, headers=headers,
                      content=b'{"notes": {"b": 2}, "done": false}').status_code == 204
@@ -44,7 +45,8 @@ def test_documents_are_opaque_blobs_with_their_type(xapi: TestClient,
                     headers={**auth, "Content-Type": "application/octet-stream"}
                     ).status_code == 204
     got = xapi.get("/xapi/activities/state", params=STATE, headers=auth)
-    assert got.content == data and got.headers["content-type"] == "application/octet-stream"
+    assert got.content == data
+    assert got.headers["content-type"] == "application/octet-stream"
 
 
 def test_state_ids_since_and_delete_all(xapi: TestClient, auth: dict[str, str],
@@ -136,7 +138,8 @@ def test_profile_concurrency(xapi: TestClient, auth: dict[str, str], path: str,
     assert xapi.put(path, params=params, headers={**headers, "If-Match": '"0000"'},
                     content=b'{"v": 2}').status_code == 412
     blind = xapi.put(path, params=params, headers=headers, content=b'{"v": 2}')
-    assert blind.status_code == 409 and "If-Match" in blind.json()["message"]
+    assert blind.status_code == 409
+    assert "If-Match" in blind.json()["message"]
     assert xapi.get(path, params=params, headers=auth).json() == {"v": 1}
     assert xapi.put(path, params=params, headers={**headers, "If-Match": etag},
                     content=b'{"v": 2}').status_code == 204
@@ -144,7 +147,9 @@ def test_profile_concurrency(xapi: TestClient, auth: dict[str, str], path: str,
     listing = {k: v for k, v in params.items() if k != "profileId"}
     assert xapi.get(path, params=listing, headers=auth).json() == [params["profileId"]]
     head = xapi.head(path, params=params, headers=auth)
-    assert head.status_code == 200 and head.content == b"" and "etag" in head.headers
+    assert head.status_code == 200
+    assert head.content == b""
+    assert "etag" in head.headers
     assert xapi.delete(path, params=params, headers={**auth, "If-Match": '"stale"'}
                        ).status_code == 412
     assert xapi.delete(path, params=params, headers=auth).status_code == 204

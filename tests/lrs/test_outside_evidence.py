@@ -39,8 +39,10 @@ def test_an_outside_answer_updates_memory_and_mastery(xapi: TestClient, auth: di
     response = xapi.post("/xapi/statements", json=_answer(True), headers=auth)
     assert response.status_code == 200, response.text
     memories, skills = _ann_state(sessions)
-    assert set(memories) == {"bounce-code"} and memories["bounce-code"].reviews == 1
-    assert skills["deliverability"].answers == 1 and skills["deliverability"].correct == 1
+    assert set(memories) == {"bounce-code"}
+    assert memories["bounce-code"].reviews == 1
+    assert skills["deliverability"].answers == 1
+    assert skills["deliverability"].correct == 1
 
 
 def test_unknown_people_and_activities_are_kept_as_outside_evidence(
@@ -63,5 +65,6 @@ def test_voiding_an_outside_answer_replays_the_learner(xapi: TestClient, auth: d
     void = statement(verb={"id": VOIDED}, object={"objectType": "StatementRef", "id": first})
     assert xapi.post("/xapi/statements", json=void, headers=auth).status_code == 200
     memories, skills = _ann_state(sessions)
-    assert skills["deliverability"].answers == 1 and skills["deliverability"].correct == 1
+    assert skills["deliverability"].answers == 1
+    assert skills["deliverability"].correct == 1
     assert memories["bounce-code"].reviews == 1

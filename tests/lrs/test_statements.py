@@ -40,11 +40,14 @@ def test_post_returns_ids_in_order_and_fills_lrs_fields(xapi: TestClient,
     XAPI-00104 (version 1.0.0 when absent)."""
     given = str(uuid.uuid4())
     ids = post(xapi, auth, [statement(id=given), statement()])
-    assert ids[0] == given and len(ids) == 2 and ids[1] != given
+    assert ids[0] == given
+    assert len(ids) == 2
+    assert ids[1] != given
     stored = get_one(xapi, auth, ids[1])
     assert stored["id"] == ids[1]
     assert stored["version"] == "1.0.0"
-    assert stored["stored"].endswith("Z") and stored["timestamp"] == stored["stored"]
+    assert stored["stored"].endswith("Z")
+    assert stored["timestamp"] == stored["stored"]
     assert stored["authority"]["account"]["homePage"].endswith("/organisations/acme/lrs-clients")
 
 
@@ -71,7 +74,8 @@ def test_put_stores_once_and_never_modifies(xapi: TestClient, auth: dict[str, st
     different = statement(verb={"id": "http://adlnet.gov/expapi/verbs/passed"})
     clash = xapi.put("/xapi/statements", params={"statementId": sid}, json=different,
                      headers=auth)
-    assert clash.status_code == 409 and "never changed" in clash.json()["message"]
+    assert clash.status_code == 409
+    assert "never changed" in clash.json()["message"]
     assert xapi.post("/xapi/statements", json=dict(different, id=sid),
                      headers=auth).status_code == 409
     assert get_one(xapi, auth, sid) == before
@@ -82,7 +86,8 @@ def test_put_needs_a_matching_statement_id(xapi: TestClient, auth: dict[str, str
     assert xapi.put("/xapi/statements", json=statement(), headers=auth).status_code == 400
     other = xapi.put("/xapi/statements", params={"statementId": str(uuid.uuid4())},
                      json=statement(id=str(uuid.uuid4())), headers=auth)
-    assert other.status_code == 400 and "differs" in other.text
+    assert other.status_code == 400
+    assert "differs" in other.text
 
 
 def test_a_batch_is_atomic(xapi: TestClient, auth: dict[str, str]) -> None:
@@ -95,7 +100,8 @@ def test_a_batch_is_atomic(xapi: TestClient, auth: dict[str, str]) -> None:
     assert xapi.get("/xapi/statements", params={"statementId": good["id"]},
                     headers=auth).status_code == 404
     twice = xapi.post("/xapi/statements", json=[good, good], headers=auth)
-    assert twice.status_code == 400 and "same id" in twice.text
+    assert twice.status_code == 400
+    assert "same id" in twice.text
 
 
 def test_filters_match_their_statements(xapi: TestClient, auth: dict[str, str]) -> None:
@@ -181,9 +187,11 @@ def test_voiding_hides_the_target_but_not_what_refers_to_it(xapi: TestClient,
     assert xapi.get("/xapi/statements", params={"statementId": target},
                     headers=auth).status_code == 404
     voided = xapi.get("/xapi/statements", params={"voidedStatementId": target}, headers=auth)
-    assert voided.status_code == 200 and voided.json()["id"] == target
+    assert voided.status_code == 200
+    assert voided.json()["id"] == target
     ids = [s["id"] for s in listed(xapi, auth)]
-    assert voiding in ids and target not in ids
+    assert voiding in ids
+    assert target not in ids
     # A voiding statement cannot be voided.
     again = xapi.post("/xapi/statements", json=statement(
         verb={"id": VOIDED}, object={"objectType": "StatementRef", "id": voiding}),

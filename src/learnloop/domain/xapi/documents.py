@@ -46,7 +46,7 @@ def is_json(content_type: str | None) -> bool:
 def json_object(content: bytes, where: str) -> dict[str, Any]:
     try:
         value = json.loads(content.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidInput([Problem(where, f"is not valid JSON: {exc}", field="$")]) from None
     if not isinstance(value, dict):
         raise InvalidInput([Problem(where, "a POST merges JSON objects; this is not one",
@@ -70,7 +70,11 @@ def merged(old: Document | None, content: bytes, content_type: str | None) -> Do
 
 
 def _dump(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise InvalidInput([Problem("body", "the merged document nests too deeply",
+                                    field="$")]) from None
 
 
 def check_put(content: bytes, content_type: str | None) -> Document:
@@ -79,7 +83,7 @@ def check_put(content: bytes, content_type: str | None) -> Document:
     if is_json(kind):
         try:
             json.loads(content.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidInput([Problem("body", f"is not valid JSON: {exc}",
                                         field="$")]) from None
     return Document(content, kind)

@@ -19,6 +19,7 @@ from learnloop.domain.problems import Problem
 
 Json = dict[str, Any]
 MAX_PROBLEMS = 50
+MAX_DEPTH = 100  # how deeply an extension's value may nest objects and arrays
 
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -164,9 +165,11 @@ class Checker:
         if not isinstance(value, dict):
             self.fail(path, f"must be a JSON object, not {_kind(value)}")
             return
-        for key in value:  # any value is allowed, null and "" included (Data 4.1.s3.b2)
+        for key, item in value.items():  # any value, null and "" too (Data 4.1.s3.b2)
             if not IRI_RE.match(key):
                 self.fail(f"{path}.{key}", "extension keys must be IRIs")
+            if _deeper_than(item, MAX_DEPTH):
+                self.fail(f"{path}.{key}", f"nests more than {MAX_DEPTH} levels deep")
 
     def timestamp(self, value: object, path: str) -> None:
         if self.string(value, path, TIMESTAMP_RE, "an ISO 8601 timestamp"):
@@ -547,6 +550,21 @@ class Checker:
 
 
 _MIME_RE = re.compile(r"^[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+(?:\s*;.*)?$")
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item \
+            if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _kind(value: object) -> str:
