@@ -26,7 +26,7 @@ from learnloop.domain.problems import Problem
 from learnloop.domain.xapi import formats, keys, storing
 from learnloop.domain.xapi import statements as xs
 from learnloop.domain.xapi.query import SingleStatement, StatementFilters
-from learnloop.domain.xapi.reading import actor_of, parse_time
+from learnloop.domain.xapi.reading import ActorRef, actor_of, parse_time
 from learnloop.domain.xapi.validation import check_statement, is_voiding
 from learnloop.services.ports import (
     FoundStatement,
@@ -207,18 +207,22 @@ def _write(store: LrsStore, client: Client, fresh: list[tuple[str, Json]],
 
 def _people_of(people: PeopleRepo, org: Organisation, documents: list[Json]
                ) -> dict[str, Person]:
-    """The learners the statements are about, by statement id (one lookup per person)."""
+    """The learners the statements are about, by statement id: email addresses are looked up
+    together, in one query; our own account names one by one (they are rare from outside)."""
+    refs = {d["id"]: ref for d in documents if (ref := actor_of(d)) is not None}
+    emails = sorted({r.mbox for r in refs.values() if r.mbox})
+    by_email = people.people_by_emails(org.id, emails)
+    accounts: dict[ActorRef, Person | None] = {}
     found: dict[str, Person] = {}
-    cache: dict[object, Person | None] = {}
-    for document in documents:
-        ref = actor_of(document)
-        if ref is None:
-            continue
-        if ref not in cache:
-            cache[ref] = resolve_actor(people, org, ref)
-        person = cache[ref]
+    for sid, ref in refs.items():
+        if ref.mbox:
+            person = by_email.get(ref.mbox)
+        else:
+            if ref not in accounts:
+                accounts[ref] = resolve_actor(people, org, ref)
+            person = accounts[ref]
         if person is not None:
-            found[document["id"]] = person
+            found[sid] = person
     return found
 
 

@@ -79,6 +79,13 @@ class SqlPeople:
             t.PersonRow.org_id == org_id, t.PersonRow.email == email))
         return self._people([row])[0] if row else None
 
+    def people_by_emails(self, org_id: int, emails: list[str]) -> dict[str, Person]:
+        if not emails:
+            return {}
+        rows = list(self.db.scalars(select(t.PersonRow).where(
+            t.PersonRow.org_id == org_id, t.PersonRow.email.in_(emails))))
+        return {p.email: p for p in self._people(rows)}
+
     def people_with_email(self, email: str) -> list[Person]:
         rows = list(self.db.scalars(select(t.PersonRow).where(t.PersonRow.email == email)))
         return self._people(rows)

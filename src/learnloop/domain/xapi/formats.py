@@ -164,6 +164,8 @@ def merge_definition(old: Json | None, new: Json) -> Json:
     the new entries, other fields take the new value (Comm 2.5: the LRS may merge)."""
     if old is None:
         return copy.deepcopy(new)
+    if _covers(old, new):
+        return old  # nothing new: most statements repeat the definition they were built with
     out = copy.deepcopy(old)
     for field, value in new.items():
         mergeable = field in (*LANGUAGE_MAPS, "extensions")
@@ -172,6 +174,21 @@ def merge_definition(old: Json | None, new: Json) -> Json:
         else:
             out[field] = copy.deepcopy(value)
     return out
+
+
+def _covers(old: Json, new: Json) -> bool:
+    for field, value in new.items():
+        if field in (*LANGUAGE_MAPS, "extensions") and isinstance(value, dict) \
+                and isinstance(old.get(field), dict):
+            current = old[field]
+            if any(current.get(k, _MISSING) != v for k, v in value.items()):
+                return False
+        elif old.get(field, _MISSING) != value:
+            return False
+    return True
+
+
+_MISSING = object()
 
 
 def activity_definitions(statement: Json) -> list[tuple[str, Json]]:

@@ -12,8 +12,10 @@ statement match too" (Comm 2.1.3.s3) needs no recursive query at read time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -73,6 +75,16 @@ def agent_ifis(agent: object) -> Iterator[str]:
                 yield found
 
 
+def micros(moment: datetime) -> int:
+    """A stored time as whole microseconds since 1970 (UTC): how the key index orders it."""
+    delta = moment.astimezone(UTC) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=65_536)  # verbs, activities and authorities repeat a lot
 def key(org_id: int, kind: Kind, value: str) -> int:
     digest = hashlib.blake2b(f"{org_id}\x1f{kind.value}\x1f{value}".encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big", signed=True)

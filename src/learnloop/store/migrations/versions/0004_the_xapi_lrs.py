@@ -8,6 +8,7 @@ Create Date: 2026-12-03 12:52:14.586689
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,14 +28,14 @@ def upgrade() -> None:
     op.create_table(
         "statement_keys",
         sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("stored", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("stored_us", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column(
             "seq",
             sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
             autoincrement=False,
             nullable=False,
         ),
-        sa.PrimaryKeyConstraint("key", "stored", "seq", name=op.f("pk_statement_keys")),
+        sa.PrimaryKeyConstraint("key", "stored_us", "seq", name=op.f("pk_statement_keys")),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -150,12 +151,13 @@ def _index_existing_statements() -> None:
         "statements",
         sa.column("seq"),
         sa.column("org_id"),
-        sa.column("stored"),
+        sa.column("stored", sa.DateTime(timezone=True)),
         sa.column("document"),
         sa.column("target"),
         sa.column("voiding"),
     )
-    keys = sa.table("statement_keys", sa.column("key"), sa.column("stored"), sa.column("seq"))
+    keys = sa.table("statement_keys", sa.column("key"), sa.column("stored_us"),
+                    sa.column("seq"))
     last = 0
     while True:
         rows = bind.execute(
@@ -171,8 +173,9 @@ def _index_existing_statements() -> None:
         key_rows: list[dict[str, object]] = []
         for seq, org_id, stored, text in rows:
             document = json.loads(text)
+            moment = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
             key_rows.extend(
-                {"key": k, "stored": stored, "seq": seq}
+                {"key": k, "stored_us": xkeys.micros(moment), "seq": seq}
                 for k in xkeys.statement_keys(org_id, document, None)
             )
             target = xkeys.target_of(document)
