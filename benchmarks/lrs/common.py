@@ -13,14 +13,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loop_scale import database, free_port, pct, say, server  # noqa: E402
+from learnloop.services import lrs_clients
+from learnloop.store import migrate
+from learnloop.store.engine import make_engine, session_factory
+from learnloop.store.unit import transaction
+from loop_scale import database, free_port, pct, say, server
 
-from learnloop.services import lrs_clients  # noqa: E402
-from learnloop.store import migrate  # noqa: E402
-from learnloop.store.engine import make_engine, session_factory  # noqa: E402
-from learnloop.store.unit import transaction  # noqa: E402
-
-__all__ = ["database", "free_port", "pct", "say", "server", "set_up", "Shapes"]
+__all__ = ["Shapes", "database", "free_port", "pct", "say", "server", "set_up"]
 
 VERBS = [f"http://adlnet.gov/expapi/verbs/{v}" for v in (
     "attempted", "answered", "completed", "passed", "failed", "experienced", "launched",
