@@ -1,19 +1,22 @@
-"""Admin pages: people and teams."""
+"""Admin pages: people, teams and LRS clients."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from learnloop.domain.access import Action, Target, require
+from learnloop.domain.access import Action, LrsScope, Target, require
 from learnloop.domain.errors import InvalidInput
 from learnloop.domain.people import Team
 from learnloop.domain.problems import Problem
+from learnloop.services import lrs_clients
 from learnloop.services import people as people_service
+from learnloop.services.ports import StoredClient
 from learnloop.web import csrf
-from learnloop.web.deps import CurrentUser, NowDep, ReposDep
+from learnloop.web.deps import CurrentUser, NowDep, ReposDep, RowId
 from learnloop.web.pages.common import render
 
 MAX_CSV_BYTES = 5_000_000
@@ -118,3 +121,47 @@ def admin_teams(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLRes
             sizes[tid] = sizes.get(tid, 0) + 1
     return render(request, "admin_teams.html", user, tree=_tree(teams), people=people,
                   sizes=sizes)
+
+
+# --- LRS clients ------------------------------------------------------------------------------
+
+
+@router.get("/admin/lrs", response_class=HTMLResponse)
+def admin_lrs(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLResponse:
+    return _lrs_page(request, repos, user)
+
+
+def _lrs_page(request: Request, repos: ReposDep, user: CurrentUser,
+              created: tuple[StoredClient, str] | None = None,
+              problems: list[Problem] | None = None, status_code: int = 200) -> HTMLResponse:
+    clients = lrs_clients.clients(repos.lrs, user.actor, user.actor.org_id)
+    return render(request, "admin_lrs.html", user, status_code=status_code, clients=clients,
+                  created=created, problems=problems or [], scopes=list(LrsScope),
+                  endpoint=str(request.base_url) + "xapi/")
+
+
+@router.post("/admin/lrs", response_class=HTMLResponse)
+def admin_lrs_create(request: Request, repos: ReposDep, user: CurrentUser, now: NowDep,
+                     name: Annotated[str, Form()] = "",
+                     scopes: Annotated[list[str] | None, Form()] = None,
+                     csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Create a client; the page shows its secret once, and never again."""
+    csrf.check_session(user, csrf_token)
+    try:
+        created = lrs_clients.create(repos.lrs, user.actor, user.actor.org_id, name,
+                                     scopes or [], now, new_secret)
+    except InvalidInput as exc:
+        return _lrs_page(request, repos, user, problems=exc.problems, status_code=400)
+    return _lrs_page(request, repos, user, created=created, status_code=201)
+
+
+@router.post("/admin/lrs/{client_id}/revoke")
+def admin_lrs_revoke(repos: ReposDep, user: CurrentUser, now: NowDep, client_id: RowId,
+                     csrf_token: Annotated[str, Form()] = "") -> Response:
+    csrf.check_session(user, csrf_token)
+    lrs_clients.revoke(repos.lrs, user.actor, user.actor.org_id, client_id, now)
+    return RedirectResponse("/admin/lrs", status_code=303)
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)

@@ -22,6 +22,8 @@ def nav(user: Authenticated | None) -> list[tuple[str, str]]:
     if can(actor, Action.MANAGE_PEOPLE, org):
         items.append(("/admin/people", "People"))
         items.append(("/admin/teams", "Teams"))
+    if can(actor, Action.MANAGE_LRS_CLIENTS, org):
+        items.append(("/admin/lrs", "LRS"))
     return items
 
 

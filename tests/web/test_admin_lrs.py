@@ -1,0 +1,61 @@
+"""The admin page for LRS clients: create (secret shown once), use, revoke; admins only."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import csrf_of, sign_in
+
+
+def _basic(key: str, secret: str) -> dict[str, str]:
+    token = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {token}", "X-Experience-API-Version": "1.0.3"}
+
+
+def test_an_admin_creates_uses_and_revokes_a_client(client: TestClient) -> None:
+    sign_in(client, "ada")
+    page = client.get("/admin/lrs")
+    assert page.status_code == 200
+    assert "/xapi/" in page.text
+    assert 'href="/admin/lrs"' in page.text  # in the navigation
+    created = client.post("/admin/lrs", data={
+        "name": "Storyline courses", "scopes": ["statements/write", "statements/read"],
+        "csrf_token": csrf_of(page.text)})
+    assert created.status_code == 201
+    key = re.search(r"<dt>Key</dt><dd><code>([^<]+)</code>", created.text)
+    secret = re.search(r"<dt>Secret</dt><dd><code>([^<]+)</code>", created.text)
+    assert key
+    assert secret
+    headers = _basic(key.group(1), secret.group(1))
+    assert client.get("/xapi/statements", headers=headers).status_code == 200
+    listing = client.get("/admin/lrs")
+    assert secret.group(1) not in listing.text  # shown once only
+    assert "Storyline courses" in listing.text
+    client_id = re.search(r'action="/admin/lrs/(\d+)/revoke"', listing.text)
+    assert client_id
+    revoked = client.post(f"/admin/lrs/{client_id.group(1)}/revoke",
+                          data={"csrf_token": csrf_of(listing.text)}, follow_redirects=False)
+    assert revoked.status_code == 303
+    assert client.get("/xapi/statements", headers=headers).status_code == 401
+    assert "revoked" in client.get("/admin/lrs").text
+
+
+def test_bad_client_forms_say_why(client: TestClient) -> None:
+    sign_in(client, "ada")
+    page = client.get("/admin/lrs")
+    for data in ({"name": "", "scopes": ["all"]}, {"name": "No scopes"},
+                 {"name": "Odd", "scopes": ["statements/delete"]}):
+        response = client.post("/admin/lrs", data={**data, "csrf_token": csrf_of(page.text)})
+        assert response.status_code == 400
+        assert "No client was created" in response.text
+    assert client.post("/admin/lrs", data={"name": "x", "scopes": ["all"],
+                                           "csrf_token": "wrong"}).status_code == 403
+
+
+def test_only_admins_manage_clients(client: TestClient) -> None:
+    sign_in(client, "ann")
+    assert client.get("/admin/lrs").status_code == 403
+    assert 'href="/admin/lrs"' not in client.get("/").text
