@@ -23,7 +23,7 @@ from learnloop.domain.errors import Conflict, InvalidInput, NotFound
 from learnloop.domain.learner.catalogue import Catalogue
 from learnloop.domain.people import Organisation, Person
 from learnloop.domain.problems import Problem
-from learnloop.domain.xapi import formats, keys, storing
+from learnloop.domain.xapi import formats, keys, signatures, storing
 from learnloop.domain.xapi import statements as xs
 from learnloop.domain.xapi.query import SingleStatement, StatementFilters
 from learnloop.domain.xapi.reading import ActorRef, actor_of, parse_time
@@ -107,6 +107,7 @@ def store_statements(store: LrsStore, client: Client, received: list[Any],
            (d["id"].lower() if "id" in d else new_id()) for d in documents]
     _check_ids_differ(ids)
     _check_attachments(documents, attachments)
+    _check_signatures(documents, attachments, statement_id is not None)
     stored = store.statements.found(client.org.id, ids)
     _check_voiding(documents, ids, store.statements, client.org.id)
     fresh = []
@@ -154,6 +155,17 @@ def _check_attachments(documents: list[Json], parts: Mapping[str, tuple[str, byt
                                     "attachment of the statements", field=sha2))
     if problems:
         raise InvalidInput(problems, "no statement was stored")
+
+
+def _check_signatures(documents: list[Json], parts: Mapping[str, tuple[str, bytes]],
+                      single: bool) -> None:
+    problems = []
+    for i, document in enumerate(documents):
+        if "attachments" in document:
+            problems += signatures.check(document, "statement" if single
+                                         else f"statements[{i}]", dict(parts))
+    if problems:
+        raise InvalidInput(problems, "no statement was stored: a signature is not valid")
 
 
 def _check_voiding(documents: list[Json], ids: list[str], statements: StatementsRepo,
