@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from learnloop.domain.xapi import keys as xkeys
@@ -30,6 +30,14 @@ from learnloop.store import tables as t
 
 MAX_REFERENCE_DEPTH = 20  # how far a chain of StatementRefs passes keys on
 S, K = t.StatementRow, t.StatementKeyRow
+_INSERTED = [S.__table__.c[name] for name in (
+    "id", "org_id", "person_id", "verb", "activity_id", "registration", "timestamp", "stored",
+    "voided", "document", "client_id", "target", "voiding")]
+_COLUMNS = ", ".join(c.name for c in _INSERTED)
+# Built from the column names above, nothing else. Reads by id never filter on the organisation
+# in SQL (it is checked on the rows found): SQLite would pick the organisation index and scan.
+_INSERT_QMARK = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"  # noqa: S608
+_INSERT_FORMAT = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)})"  # noqa: S608
 INSERT_KEYS_QMARK = "INSERT INTO statement_keys (key, stored_us, seq) VALUES (?, ?, ?)"
 INSERT_KEYS_FORMAT = "INSERT INTO statement_keys (key, stored_us, seq) VALUES (%s, %s, %s)"
 
@@ -43,20 +51,18 @@ class SqlStatements:
     def add(self, statements: list[NewStatement], stored: datetime) -> None:
         if not statements:
             return
+        org_id = statements[0].org_id
         targets = {s.id: xkeys.target_of(s.document) for s in statements}
         voids = {target for s in statements
                  if (target := targets[s.id]) and is_voiding(s.document)}
-        voided_now = self._voided_by_earlier(statements[0].org_id,
-                                             [s.id for s in statements]) | voids
-        rows = [{
-            "id": s.id, "org_id": s.org_id, "person_id": s.person_id, "verb": s.verb,
-            "activity_id": s.activity_id, "registration": s.registration,
-            "timestamp": s.timestamp, "stored": stored, "voided": s.id in voided_now,
-            "document": json.dumps(s.document, separators=(",", ":"), ensure_ascii=False),
-            "client_id": s.client_id, "target": targets[s.id],
-            "voiding": is_voiding(s.document) and targets[s.id] is not None,
-        } for s in statements]
-        seqs = self._insert(rows)
+        referrers = self._referrers(org_id, list(targets))
+        voided_now = voids | {r.target for r in referrers if r.voiding}
+        seqs = self._insert([(
+            s.id, s.org_id, s.person_id, s.verb, s.activity_id, s.registration, s.timestamp,
+            stored, s.id in voided_now,
+            json.dumps(s.document, separators=(",", ":"), ensure_ascii=False),
+            s.client_id, targets[s.id], is_voiding(s.document) and targets[s.id] is not None,
+        ) for s in statements])
         own = {s.id: xkeys.statement_keys(s.org_id, s.document, s.client_id)
                for s in statements}
         inherited = self._inherited(statements, targets, own)
@@ -64,15 +70,35 @@ class SqlStatements:
         self._insert_keys([(k, at, seqs[s.id]) for s in statements
                            for k in own[s.id] | inherited.get(s.id, set())])
         if voids:
-            self.db.execute(update(S).where(S.id.in_(voids), S.voiding.is_(False),
-                                            S.org_id == statements[0].org_id)
-                            .values(voided=True))
-        self._pass_keys_to_earlier_referrers(statements, own, inherited)
+            mine = [sid for sid, found in self.found(org_id, sorted(voids)).items()
+                    if not found.voiding]
+            if mine:
+                self.db.execute(update(S).where(S.id.in_(mine)).values(voided=True))
+        batch = {s.id for s in statements}
+        earlier = [r for r in referrers if r.id not in batch]
+        if earlier:
+            self._pass_keys_to_earlier_referrers(statements, own, inherited, earlier)
 
-    def _insert(self, rows: list[dict[str, Any]]) -> dict[str, int]:
-        result = self.db.execute(insert(S).returning(S.id, S.seq, sort_by_parameter_order=True),
-                                 rows)
-        return {row[0]: row[1] for row in result}
+    def _referrers(self, org_id: int, ids: list[str]) -> list[Any]:
+        """Stored statements whose StatementRef object targets one of `ids`. Only the target
+        index narrows this (the organisation is checked on the few rows found), so no planner
+        picks the organisation index and scans its statements."""
+        rows = self.db.execute(select(S.id, S.seq, S.stored, S.target, S.voiding, S.org_id)
+                               .where(S.target.in_(ids), S.target.is_not(None))).all()
+        return [r for r in rows if r.org_id == org_id]
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
+        """One executemany of plain tuples (through the columns' own bind processing), then
+        the positions read back by id: SQLite would run INSERT ... RETURNING once per row."""
+        dialect = self.db.get_bind().dialect
+        processors = [c.type._cached_bind_processor(dialect) for c in _INSERTED]
+        processed = [tuple(p(v) if p is not None else v for p, v in zip(processors, row,
+                                                                          strict=True))
+                     for row in rows]
+        self.db.connection().exec_driver_sql(
+            _INSERT_QMARK if dialect.paramstyle == "qmark" else _INSERT_FORMAT, processed)
+        found = self.db.execute(select(S.id, S.seq).where(S.id.in_([r[0] for r in rows])))
+        return {row[0]: row[1] for row in found}
 
     def _insert_keys(self, rows: list[tuple[int, int, int]]) -> None:
         """Key rows are many and all integers: handed to the driver as tuples, without the
@@ -82,14 +108,6 @@ class SqlStatements:
         qmark = self.db.get_bind().dialect.paramstyle == "qmark"
         self.db.connection().exec_driver_sql(INSERT_KEYS_QMARK if qmark else INSERT_KEYS_FORMAT,
                                              rows)
-
-    def _voided_by_earlier(self, org_id: int, ids: list[str]) -> set[str]:
-        """Ids among `ids` that a statement already stored voids."""
-        # Only the target index narrows this (the organisation is checked on the few rows
-        # found), so no planner picks the organisation index and scans its statements.
-        rows = self.db.execute(select(S.target, S.org_id).where(
-            S.target.in_(ids), S.voiding.is_(True))).all()
-        return {target for target, org in rows if target and org == org_id}
 
     def _inherited(self, statements: list[NewStatement], targets: dict[str, str | None],
                    own: dict[str, set[int]]) -> dict[str, set[int]]:
@@ -131,40 +149,39 @@ class SqlStatements:
         ids = list(ids)
         if not ids:
             return
-        rows = self.db.execute(select(S.id, S.client_id, K.key).join(K, K.seq == S.seq)
-                               .where(S.id.in_(ids), S.org_id == org_id)).all()
+        rows = self.db.execute(select(S.id, S.client_id, K.key, S.org_id)
+                               .join(K, K.seq == S.seq).where(S.id.in_(ids))).all()
         grouped: dict[str, tuple[int | None, set[int]]] = {}
-        for sid, client, k in rows:
+        for sid, client, k, org in rows:
+            if org != org_id:
+                continue
             grouped.setdefault(sid, (client, set()))[1].add(k)
         for sid, (client, found) in grouped.items():
             yield sid, client, found
 
     def _pass_keys_to_earlier_referrers(self, statements: list[NewStatement],
                                         own: dict[str, set[int]],
-                                        inherited: dict[str, set[int]]) -> None:
-        """Statements stored before their target get its keys when it arrives."""
-        frontier = {s.id: xkeys.inherited(s.org_id, own[s.id] | inherited.get(s.id, set()),
+                                        inherited: dict[str, set[int]],
+                                        referrers: list[Any]) -> None:
+        """Statements stored before their target get its keys when it arrives (and pass them
+        on to what targets them in turn)."""
+        org_id = statements[0].org_id
+        frontier = {s.id: xkeys.inherited(org_id, own[s.id] | inherited.get(s.id, set()),
                                           s.client_id) for s in statements}
         for _ in range(MAX_REFERENCE_DEPTH):
-            if not frontier:
-                return
-            referrers = [row[:4] for row in self.db.execute(
-                select(S.id, S.seq, S.stored, S.target, S.org_id).where(
-                    S.target.in_(list(frontier)))).all()
-                if row[4] == statements[0].org_id]
-            batch_ids = {s.id for s in statements}
             rows: list[tuple[int, int, int]] = []
             nxt: dict[str, set[int]] = {}
-            for sid, seq, stored, target in referrers:
-                if sid in batch_ids or target is None:
-                    continue  # in the batch: handled by _inherited
-                existing = set(self.db.scalars(select(K.key).where(K.seq == seq)))
-                new = frontier[target] - existing
-                rows.extend((k, xkeys.micros(stored), seq) for k in new)
+            for r in referrers:
+                existing = set(self.db.scalars(select(K.key).where(K.seq == r.seq)))
+                new = frontier.get(r.target, set()) - existing
+                rows.extend((k, xkeys.micros(r.stored), r.seq) for k in new)
                 if new:
-                    nxt[sid] = new
+                    nxt[r.id] = new
             self._insert_keys(rows)
+            if not nxt:
+                return
             frontier = nxt
+            referrers = self._referrers(org_id, list(nxt))
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -172,10 +189,11 @@ class SqlStatements:
         if not statement_ids:
             return {}
         rows = self.db.execute(select(S.id, S.seq, S.stored, S.voided, S.voiding, S.client_id,
-                                      S.document)
-                               .where(S.id.in_(statement_ids), S.org_id == org_id)).all()
+                                      S.document, S.org_id)
+                               .where(S.id.in_(statement_ids))).all()
         return {sid: FoundStatement(seq, stored, voided, voiding, client, text)
-                for sid, seq, stored, voided, voiding, client, text in rows}
+                for sid, seq, stored, voided, voiding, client, text, org in rows
+                if org == org_id}
 
     def query(self, query: StatementQuery) -> list[FoundStatement]:
         columns = (S.seq, S.stored, S.voided, S.voiding, S.client_id, S.document)
@@ -221,13 +239,15 @@ class SqlStatements:
         return self.db.scalar(select(func.max(S.stored)))
 
     def people_of(self, org_id: int, statement_ids: list[str]) -> list[int | None]:
-        return list(self.db.scalars(select(S.person_id).where(
-            S.id.in_(statement_ids), S.org_id == org_id)))
+        rows = self.db.execute(select(S.person_id, S.org_id).where(
+            S.id.in_(statement_ids))).all()
+        return [person for person, org in rows if org == org_id]
 
     def stream_person(self, person_id: int) -> Iterator[dict[str, Any]]:
         """One person's statements not voided, in stored order."""
         rows = self.db.scalars(select(S.document).where(
-            S.person_id == person_id, S.voided.is_(False)).order_by(S.seq))
+            S.person_id == person_id, S.person_id.is_not(None), S.voided.is_(False))
+            .order_by(S.seq))
         for document in rows:
             yield json.loads(document)
 
@@ -247,7 +267,8 @@ class SqlStatements:
         return int(self.db.scalar(query) or 0)
 
     def for_person(self, person_id: int, limit: int = 50) -> list[StoredStatement]:
-        rows = self.db.scalars(select(S).where(S.person_id == person_id)
+        rows = self.db.scalars(select(S).where(S.person_id == person_id,
+                                               S.person_id.is_not(None))
                                .order_by(S.seq.desc()).limit(limit))
         return [_stored(r) for r in rows]
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -170,8 +171,15 @@ class StatementRow(Base):
     other columns are copies of its fields that queries and projectors filter on."""
 
     __tablename__ = "statements"
-    __table_args__ = (Index("ix_statements_person_seq", "person_id", "seq"),
-                      Index("ix_statements_org_stored", "org_id", "stored", "seq"))
+    # Most statements from other tools name no learner and target no statement: the person and
+    # target indexes hold only the rows that do (partial indexes), so writes skip them.
+    __table_args__ = (Index("ix_statements_person_seq", "person_id", "seq",
+                            sqlite_where=text("person_id IS NOT NULL"),
+                            postgresql_where=text("person_id IS NOT NULL")),
+                      Index("ix_statements_org_stored", "org_id", "stored", "seq"),
+                      Index("ix_statements_target", "target",
+                            sqlite_where=text("target IS NOT NULL"),
+                            postgresql_where=text("target IS NOT NULL")))
     seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
@@ -187,7 +195,7 @@ class StatementRow(Base):
     # StatementRef object targets, and whether it voids that target.
     client_id: Mapped[int | None] = mapped_column(
         ForeignKey("lrs_clients.id", ondelete="SET NULL"))
-    target: Mapped[str | None] = mapped_column(String(36), index=True)
+    target: Mapped[str | None] = mapped_column(String(36))
     voiding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 

@@ -131,7 +131,21 @@ def upgrade() -> None:
             sa.Column("voiding", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
         batch_op.create_index("ix_statements_org_stored", ["org_id", "stored", "seq"], unique=False)
-        batch_op.create_index(batch_op.f("ix_statements_target"), ["target"], unique=False)
+        batch_op.create_index(
+            "ix_statements_target",
+            ["target"],
+            unique=False,
+            sqlite_where=sa.text("target IS NOT NULL"),
+            postgresql_where=sa.text("target IS NOT NULL"),
+        )
+        batch_op.drop_index("ix_statements_person_seq")
+        batch_op.create_index(
+            "ix_statements_person_seq",
+            ["person_id", "seq"],
+            unique=False,
+            sqlite_where=sa.text("person_id IS NOT NULL"),
+            postgresql_where=sa.text("person_id IS NOT NULL"),
+        )
         batch_op.create_foreign_key(
             batch_op.f("fk_statements_client_id_lrs_clients"),
             "lrs_clients",
@@ -156,8 +170,7 @@ def _index_existing_statements() -> None:
         sa.column("target"),
         sa.column("voiding"),
     )
-    keys = sa.table("statement_keys", sa.column("key"), sa.column("stored_us"),
-                    sa.column("seq"))
+    keys = sa.table("statement_keys", sa.column("key"), sa.column("stored_us"), sa.column("seq"))
     last = 0
     while True:
         rows = bind.execute(
@@ -196,7 +209,9 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_statements_client_id_lrs_clients"), type_="foreignkey"
         )
-        batch_op.drop_index(batch_op.f("ix_statements_target"))
+        batch_op.drop_index("ix_statements_target")
+        batch_op.drop_index("ix_statements_person_seq")
+        batch_op.create_index("ix_statements_person_seq", ["person_id", "seq"], unique=False)
         batch_op.drop_index("ix_statements_org_stored")
         batch_op.drop_column("voiding")
         batch_op.drop_column("target")
