@@ -55,7 +55,8 @@ def raw_insert(url: str, org_id: int, statements: list[dict[str, object]], batch
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     insert_rows = (f"INSERT INTO statements ({', '.join(columns)}) "  # noqa: S608
                    f"VALUES ({', '.join([mark] * len(columns))})")
-    insert_keys = f"INSERT INTO statement_keys (key, stored_us, seq) VALUES ({mark}, {mark}, {mark})"
+    insert_keys = ("INSERT INTO statement_keys (key, stored_us, seq) "  # noqa: S608
+                   f"VALUES ({mark}, {mark}, {mark})")
     with engine.connect() as conn:
         seq = int(conn.scalar(select(func.coalesce(func.max(t.StatementRow.seq), 0))) or 0)
     now = datetime.now(UTC)
