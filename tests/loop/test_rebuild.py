@@ -12,10 +12,9 @@ from learnloop.domain.errors import InvalidInput
 from learnloop.domain.xapi import profile
 from learnloop.domain.xapi.statements import account_home
 from learnloop.packs.cache import PackCache
-from learnloop.services import loop
+from learnloop.services import loop, lrs
 from learnloop.services.rebuild import rebuild
-from learnloop.services.record import record_outside
-from learnloop.store.unit import transaction
+from learnloop.store.unit import Repos, transaction
 from tests.conftest import NOW
 from tests.loop.conftest import Driver, World, right, wrong
 from tests.loop.test_journey import do_lesson_step
@@ -62,6 +61,10 @@ def test_rebuild_reproduces_state_exactly(driver: Driver, sessions: sessionmaker
     assert _dump(sessions, world) == before
 
 
+def _store(repos: Repos) -> lrs.LrsStore:
+    return lrs.LrsStore(repos.people, repos.statements, repos.learner, repos.lrs)
+
+
 def _outside(world: World, verb: str, activity: str, **result: object) -> dict[str, object]:
     return {
         "id": str(uuid.uuid4()),
@@ -80,10 +83,10 @@ def test_an_outside_statement_about_a_known_item_updates_mastery_and_memory(
     docs = [_outside(world, "http://adlnet.gov/expapi/verbs/passed", family, success=True),
             _outside(world, "http://adlnet.gov/expapi/verbs/answered", unknown, success=True)]
     with transaction(sessions) as repos:
-        stored, projected = record_outside(
-            repos.statements, repos.learner, repos.people, world.org, docs,
-            _catalogues(sessions, world), NOW, lambda: str(uuid.uuid4()))  # type: ignore[arg-type]
-    assert (stored, projected) == (2, 1)
+        ids, projected = lrs.import_statements(
+            _store(repos), world.org, docs, _catalogues(sessions, world),  # type: ignore[arg-type]
+            NOW, lambda: str(uuid.uuid4()))
+    assert (len(ids), projected) == (2, 1)
     with transaction(sessions) as repos:
         skill = repos.learner.skill(world.learner.id, "marketing-essentials", "deliverability")
         assert skill is not None
@@ -107,9 +110,9 @@ def test_outside_statements_by_our_account_are_resolved(sessions: sessionmaker[S
     doc["actor"] = {"account": {"homePage": account_home("acme"),
                                 "name": str(world.learner.id)}}
     with transaction(sessions) as repos:
-        record_outside(repos.statements, repos.learner, repos.people, world.org, [doc],
-                       _catalogues(sessions, world), NOW,  # type: ignore[arg-type]
-                       lambda: str(uuid.uuid4()))
+        lrs.import_statements(_store(repos), world.org, [doc],
+                              _catalogues(sessions, world), NOW,  # type: ignore[arg-type]
+                              lambda: str(uuid.uuid4()))
         progress = repos.learner.lesson(world.learner.id, "marketing-essentials",
                                         "utm-tagging")
     assert progress is not None
@@ -121,9 +124,14 @@ def test_bad_outside_statements_store_nothing(sessions: sessionmaker[Session],
     good = _outside(world, profile.COMPLETED.id, "https://example.test/a")
     bad = {"actor": "nobody", "verb": {}, "object": {"id": ""}, "timestamp": "yesterday"}
     with transaction(sessions) as repos, pytest.raises(InvalidInput) as caught:
-        record_outside(repos.statements, repos.learner, repos.people, world.org,
-                       [good, bad, good], {}, NOW, lambda: str(uuid.uuid4()))
-    fields = {p.field for p in caught.value.problems}
-    assert {"actor", "verb.id", "object.id", "timestamp", "id"} <= fields
+        lrs.import_statements(_store(repos), world.org, [good, bad], {}, NOW,
+                              lambda: str(uuid.uuid4()))
+    problems = {(p.where, p.field) for p in caught.value.problems}
+    assert {("statements[1]", "$.actor"), ("statements[1]", "$.verb.id"),
+            ("statements[1]", "$.object.id"), ("statements[1]", "$.timestamp")} <= problems
+    with transaction(sessions) as repos, pytest.raises(InvalidInput) as twice:
+        lrs.import_statements(_store(repos), world.org, [good, good], {}, NOW,
+                              lambda: str(uuid.uuid4()))
+    assert "same id" in twice.value.problems[0].message
     with transaction(sessions) as repos:
         assert repos.statements.count(world.org.id) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -315,12 +316,12 @@ def statements_group() -> None:
 @ORG_OPTION
 @DB_OPTION
 def statements_import(json_file: Path, org_slug: str | None, database_url: str | None) -> None:
-    """Store xAPI statements from another tool (a JSON array or one statement). Those about
-    known people and activities update learner state; any problem means nothing is stored."""
-    import json
+    """Store xAPI statements from another tool (a JSON array or one statement), checked and
+    stored exactly as the LRS does. Those about known people and activities update learner
+    state; any problem means nothing is stored."""
     import uuid
 
-    from learnloop.services.record import record_outside
+    from learnloop.services import lrs
 
     with handled():
         try:
@@ -334,10 +335,11 @@ def statements_import(json_file: Path, org_slug: str | None, database_url: str |
         rt = _runtime(database_url)
         with transaction(rt.sessions) as repos:
             organisation = pick_organisation(repos, org_slug)
-            stored, projected = record_outside(
-                repos.statements, repos.learner, repos.people, organisation, documents,
-                _catalogues(repos, organisation.id), utc_now(), lambda: str(uuid.uuid4()))
-        console.print(f"stored {stored} statement(s); {projected} changed learner state")
+            store = lrs.LrsStore(repos.people, repos.statements, repos.learner, repos.lrs)
+            ids, projected = lrs.import_statements(
+                store, organisation, documents, _catalogues(repos, organisation.id), utc_now(),
+                lambda: str(uuid.uuid4()))
+        console.print(f"stored {len(ids)} statement(s); {projected} changed learner state")
         rt.close()
 
 

@@ -65,6 +65,26 @@ class Client:
                             "name": self.stored.key}}
 
 
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Who statements are stored for: the organisation, the authority set on them, and the
+    LRS client (None for an operator's import on the command line)."""
+
+    org: Organisation
+    authority: Json
+    client_id: int | None = None
+
+    @classmethod
+    def of(cls, client: Client) -> Writer:
+        return cls(client.org, client.authority, client.stored.id)
+
+    @classmethod
+    def importer(cls, org: Organisation) -> Writer:
+        return cls(org, {"objectType": "Agent", "name": "learnloop statements import",
+                         "account": {"homePage": xs.account_home(org.slug),
+                                     "name": "statements-import"}})
+
+
 @dataclass
 class LrsStore:
     """The repositories one LRS request works with (a transaction's)."""
@@ -85,6 +105,22 @@ def store_statements(store: LrsStore, client: Client, received: list[Any],
     """Check and store a batch (or, with `statement_id`, the one statement of a PUT).
     Returns the ids in order. Nothing is written unless every statement is valid."""
     lrs_require(client.scopes, LrsAction.WRITE_STATEMENTS)
+    return write(store, Writer.of(client), received, attachments, catalogues, now, new_id,
+                 statement_id)[0]
+
+
+def import_statements(store: LrsStore, org: Organisation, received: list[Any],
+                      catalogues: dict[str, Catalogue], now: datetime, new_id: IdMaker
+                      ) -> tuple[list[str], int]:
+    """`learnloop statements import`: the LRS's own checks and path, for an operator."""
+    return write(store, Writer.importer(org), received, {}, catalogues, now, new_id)
+
+
+def write(store: LrsStore, writer: Writer, received: list[Any],
+          attachments: Mapping[str, tuple[str, bytes]], catalogues: dict[str, Catalogue],
+          now: datetime, new_id: IdMaker, statement_id: str | None = None
+          ) -> tuple[list[str], int]:
+    """Store statements for `writer`: (ids in order, how many changed learner state)."""
     if not received:
         raise InvalidInput([Problem("statements", "send at least one statement", field="$")])
     if len(received) > MAX_BATCH:
@@ -108,8 +144,8 @@ def store_statements(store: LrsStore, client: Client, received: list[Any],
     _check_ids_differ(ids)
     _check_attachments(documents, attachments)
     _check_signatures(documents, attachments, statement_id is not None)
-    stored = store.statements.found(client.org.id, ids)
-    _check_voiding(documents, ids, store.statements, client.org.id)
+    stored = store.statements.found(writer.org.id, ids)
+    _check_voiding(documents, ids, store.statements, writer.org.id)
     fresh = []
     for sid, document in zip(ids, documents, strict=True):
         if sid in stored:
@@ -117,11 +153,10 @@ def store_statements(store: LrsStore, client: Client, received: list[Any],
                 raise Conflict(f"Statement {sid} is already stored with different content; "
                                "a statement is never changed (xAPI Comm 2.1.1).")
             continue  # the same statement again: nothing changes
-        fresh.append((sid, storing.prepare(document, sid, now, client.authority)))
+        fresh.append((sid, storing.prepare(document, sid, now, writer.authority)))
     if not fresh:
-        return ids
-    _write(store, client, fresh, attachments, catalogues, now)
-    return ids
+        return ids, 0
+    return ids, _write(store, writer, fresh, attachments, catalogues, now)
 
 
 def _check_ids_differ(ids: list[str]) -> None:
@@ -190,10 +225,10 @@ def _check_voiding(documents: list[Json], ids: list[str], statements: Statements
         raise InvalidInput(problems, "no statement was stored")
 
 
-def _write(store: LrsStore, client: Client, fresh: list[tuple[str, Json]],
+def _write(store: LrsStore, writer: Writer, fresh: list[tuple[str, Json]],
            attachments: Mapping[str, tuple[str, bytes]], catalogues: dict[str, Catalogue],
-           now: datetime) -> None:
-    org = client.org
+           now: datetime) -> int:
+    org = writer.org
     people = _people_of(store.people, org, [d for _, d in fresh])
     rows = []
     for sid, document in fresh:
@@ -201,20 +236,22 @@ def _write(store: LrsStore, client: Client, fresh: list[tuple[str, Json]],
         row = new_statement(org.id, person.id if person else None, document)
         rows.append(NewStatement(row.id, row.org_id, row.person_id, row.verb,
                                  row.activity_id, row.registration, row.timestamp,
-                                 row.document, client.stored.id))
+                                 row.document, writer.client_id))
     voided_people = _people_voided(store.statements, org.id, [d for _, d in fresh])
     store.statements.add(rows, now)
     _merge_definitions(store.lrs, org.id, [d for _, d in fresh], now)
     if attachments:
         store.lrs.save_attachments(org.id, attachments, now)
+    projected = 0
     for sid, document in fresh:
         person = people.get(sid)
         if person is not None:
-            project_statement(store.learner, org, person, document, catalogues)
+            projected += project_statement(store.learner, org, person, document, catalogues)
     for person_id in voided_people:
         person = store.people.person(org.id, person_id)
         if person is not None:
             replay(store.statements, store.learner, org, person, catalogues)
+    return projected
 
 
 def _people_of(people: PeopleRepo, org: Organisation, documents: list[Json]

@@ -9,14 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from learnloop.domain.errors import InvalidInput
 from learnloop.domain.learner.catalogue import Catalogue
 from learnloop.domain.people import Organisation, Person
-from learnloop.domain.problems import Problem
 from learnloop.domain.xapi import statements as xs
-from learnloop.domain.xapi.reading import ActorRef, actor_of, parse_time, read_event
+from learnloop.domain.xapi import storing
+from learnloop.domain.xapi.reading import ActorRef, parse_time, read_event
 from learnloop.services.ports import (
-    IdMaker,
     LearnerRepo,
     NewStatement,
     PeopleRepo,
@@ -49,10 +47,20 @@ def new_statement(org_id: int, person_id: int | None, document: Json) -> NewStat
 def record(statements: StatementsRepo, learner: LearnerRepo, org: Organisation,
            person: Person, documents: list[Json], catalogues: dict[str, Catalogue],
            now: datetime) -> None:
-    """Store our own statements about `person` and update their state from them."""
-    statements.add([new_statement(org.id, person.id, d) for d in documents], now)
+    """Store our own statements about `person` and update their state from them. They carry
+    what the LRS sets on every statement (stored, authority, version), so the LRS returns
+    them like any other."""
+    authority = own_authority(org)
+    kept = [storing.prepare(d, d["id"], now, authority) for d in documents]
+    statements.add([new_statement(org.id, person.id, d) for d in kept], now)
     for document in documents:
         project_statement(learner, org, person, document, catalogues)
+
+
+def own_authority(org: Organisation) -> Json:
+    """The authority of learnloop's own statements: the organisation's learnloop."""
+    return {"objectType": "Agent", "name": "learnloop",
+            "account": {"homePage": xs.account_home(org.slug), "name": "learnloop"}}
 
 
 def project_statement(learner: LearnerRepo, org: Organisation, person: Person,
@@ -74,60 +82,3 @@ def resolve_actor(people: PeopleRepo, org: Organisation, ref: ActorRef | None) -
     if ref.mbox:
         return people.person_by_email(org.id, ref.mbox)
     return None
-
-
-def check_outside(document: object, index: int) -> list[Problem]:
-    """The few fields an outside statement needs before learnloop can store it."""
-    where = f"statements[{index}]"
-    if not isinstance(document, dict):
-        return [Problem(where, "a statement is a JSON object")]
-    problems = []
-    if not isinstance(document.get("actor"), dict):
-        problems.append(Problem(where, "needs an actor object", field="actor"))
-    verb = document.get("verb")
-    if not isinstance(verb, dict) or not isinstance(verb.get("id"), str) or not verb["id"]:
-        problems.append(Problem(where, "needs a verb with an id", field="verb.id"))
-    obj = document.get("object")
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
-        problems.append(Problem(where, "needs an object with an id", field="object.id"))
-    sid = document.get("id")
-    if sid is not None and (not isinstance(sid, str) or len(sid) != 36):
-        problems.append(Problem(where, "an id must be a UUID string", field="id"))
-    stamp = document.get("timestamp")
-    if stamp is not None and parse_time(stamp) is None:
-        problems.append(Problem(where, "timestamp must be ISO 8601", field="timestamp"))
-    return problems
-
-
-def record_outside(statements: StatementsRepo, learner: LearnerRepo, people: PeopleRepo,
-                   org: Organisation, documents: list[Any], catalogues: dict[str, Catalogue],
-                   now: datetime, new_id: IdMaker) -> tuple[int, int]:
-    """Store statements from another tool; those about known people and activities update
-    learner state through the same projectors. Returns (stored, projected)."""
-    problems = [p for i, d in enumerate(documents) for p in check_outside(d, i)]
-    seen: set[str] = set()
-    for i, d in enumerate(documents):
-        sid = d.get("id") if isinstance(d, dict) else None
-        if isinstance(sid, str) and (sid in seen or statements.exists(sid)):
-            problems.append(Problem(f"statements[{i}]", f"statement {sid} already exists",
-                                    field="id"))
-        if isinstance(sid, str):
-            seen.add(sid)
-    if problems:
-        raise InvalidInput(problems, "no statement was stored")
-    projected = 0
-    rows = []
-    resolved = []
-    for document in documents:
-        document = dict(document)
-        document.setdefault("id", new_id())
-        document.setdefault("timestamp", xs.iso(now))
-        document["stored"] = xs.iso(now)
-        person = resolve_actor(people, org, actor_of(document))
-        rows.append(new_statement(org.id, person.id if person else None, document))
-        resolved.append((person, document))
-    statements.add(rows, now)
-    for person, document in resolved:
-        if person is not None and project_statement(learner, org, person, document, catalogues):
-            projected += 1
-    return len(rows), projected
