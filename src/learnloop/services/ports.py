@@ -327,6 +327,51 @@ class StoredDocument:
     updated: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StoredForwarding:
+    org_id: int
+    endpoint: str
+    username: str
+    secret: str
+    enabled: bool
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    org_id: int
+    statement_id: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What another LRS answered to one forwarded statement."""
+
+    status: int | None   # the HTTP status, None when no answer came
+    error: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def permanent(self) -> bool:
+        """A refusal that trying again will not change (4xx but timeouts and rate limits)."""
+        return self.status is not None and 400 <= self.status < 500 \
+            and self.status not in (408, 429)
+
+
+# (endpoint, username, secret, statement id, statement JSON) -> what the other LRS answered
+StatementSender = Callable[[str, str, str, str, bytes], Delivery]
+
+
 class LrsRepo(Protocol):
     def add_client(self, org_id: int, name: str, key: str, secret_hash: str,
                    scopes: tuple[str, ...], created_by: int | None,
@@ -347,3 +392,11 @@ class LrsRepo(Protocol):
     def attachments(self, org_id: int, hashes: Iterable[str]) -> dict[str, tuple[str, bytes]]: ...
     def save_attachments(self, org_id: int, parts: Mapping[str, tuple[str, bytes]],
                          now: datetime) -> None: ...
+    def forwarding(self, org_id: int) -> StoredForwarding | None: ...
+    def set_forwarding(self, org_id: int, endpoint: str, username: str, secret: str,
+                       enabled: bool, now: datetime) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[OutboxItem]: ...
+    def outbox(self, org_id: int, state: str | None, limit: int) -> list[OutboxItem]: ...
+    def outbox_counts(self, org_id: int) -> dict[str, int]: ...
+    def update_outbox(self, item_id: int, **changes: Any) -> None: ...
+    def replay(self, org_id: int, item_ids: list[int] | None, now: datetime) -> int: ...

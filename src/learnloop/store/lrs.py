@@ -8,11 +8,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from learnloop.domain.xapi import keys as xkeys
-from learnloop.services.ports import StoredClient, StoredDocument
+from learnloop.services.ports import OutboxItem, StoredClient, StoredDocument, StoredForwarding
 from learnloop.store import tables as t
 
 
@@ -137,6 +137,62 @@ class SqlLrs:
                   "stored": now} for sha2, (kind, content) in parts.items() if sha2 not in have]
         if fresh:
             self.db.execute(insert(t.AttachmentRow), fresh)
+
+    # --- forwarding -------------------------------------------------------------------------
+
+    def forwarding(self, org_id: int) -> StoredForwarding | None:
+        row = self.db.get(t.ForwardingRow, org_id)
+        if row is None:
+            return None
+        return StoredForwarding(row.org_id, row.endpoint, row.username, row.secret,
+                                row.enabled, row.updated)
+
+    def set_forwarding(self, org_id: int, endpoint: str, username: str, secret: str,
+                       enabled: bool, now: datetime) -> None:
+        row = self.db.get(t.ForwardingRow, org_id)
+        if row is None:
+            self.db.add(t.ForwardingRow(org_id=org_id, endpoint=endpoint, username=username,
+                                        secret=secret, enabled=enabled, updated=now))
+        else:
+            row.endpoint, row.username, row.secret = endpoint, username, secret
+            row.enabled, row.updated = enabled, now
+        self.db.flush()
+
+    def due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        rows = self.db.scalars(select(t.OutboxRow).where(
+            t.OutboxRow.state == "pending", t.OutboxRow.next_attempt_at <= now)
+            .order_by(t.OutboxRow.next_attempt_at, t.OutboxRow.id).limit(limit))
+        return [_item(r) for r in rows]
+
+    def outbox(self, org_id: int, state: str | None, limit: int) -> list[OutboxItem]:
+        query = select(t.OutboxRow).where(t.OutboxRow.org_id == org_id)
+        if state is not None:
+            query = query.where(t.OutboxRow.state == state)
+        rows = self.db.scalars(query.order_by(t.OutboxRow.id.desc()).limit(limit))
+        return [_item(r) for r in rows]
+
+    def outbox_counts(self, org_id: int) -> dict[str, int]:
+        rows = self.db.execute(select(t.OutboxRow.state, func.count())
+                               .where(t.OutboxRow.org_id == org_id)
+                               .group_by(t.OutboxRow.state)).all()
+        return {state: int(n) for state, n in rows}
+
+    def update_outbox(self, item_id: int, **changes: Any) -> None:
+        self.db.execute(update(t.OutboxRow).where(t.OutboxRow.id == item_id).values(**changes))
+
+    def replay(self, org_id: int, item_ids: list[int] | None, now: datetime) -> int:
+        query = update(t.OutboxRow).where(t.OutboxRow.org_id == org_id,
+                                          t.OutboxRow.state == "failed")
+        if item_ids is not None:
+            query = query.where(t.OutboxRow.id.in_(item_ids))
+        result = self.db.execute(query.values(state="pending", attempts=0,
+                                              next_attempt_at=now))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _item(row: t.OutboxRow) -> OutboxItem:
+    return OutboxItem(row.id, row.org_id, row.statement_id, row.state, row.attempts,
+                      row.next_attempt_at, row.last_error, row.created, row.delivered_at)
 
 
 def _text(value: object) -> str:

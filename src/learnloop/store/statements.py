@@ -2,7 +2,8 @@
 in stored order. Never commits.
 
 `add` is the one way statements get in, for learnloop's own record and for the LRS alike. It
-writes each statement's filter keys (domain.xapi.keys) beside it, gives a statement that
+writes each statement's filter keys (domain.xapi.keys) beside it, queues it for forwarding
+when the organisation forwards to another LRS, gives a statement that
 targets another (StatementRef) the keys of its target, and applies voiding in both orders: a
 voiding statement voids a stored target, and a statement arriving after the statement that
 voids it is stored voided.
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from learnloop.domain.xapi import keys as xkeys
@@ -74,10 +75,21 @@ class SqlStatements:
                     if not found.voiding]
             if mine:
                 self.db.execute(update(S).where(S.id.in_(mine)).values(voided=True))
+        self._enqueue(org_id, [s.id for s in statements], stored)
         batch = {s.id for s in statements}
         earlier = [r for r in referrers if r.id not in batch]
         if earlier:
             self._pass_keys_to_earlier_referrers(statements, own, inherited, earlier)
+
+    def _enqueue(self, org_id: int, ids: list[str], now: datetime) -> None:
+        """When the organisation forwards its statements to another LRS, the outbox gets them
+        in this same transaction: a statement stored is a statement that will be sent."""
+        forwarding = self.db.get(t.ForwardingRow, org_id)
+        if forwarding is None or not forwarding.enabled:
+            return
+        self.db.execute(insert(t.OutboxRow), [
+            {"org_id": org_id, "statement_id": sid, "state": "pending", "attempts": 0,
+             "next_attempt_at": now, "created": now} for sid in ids])
 
     def _referrers(self, org_id: int, ids: list[str]) -> list[Any]:
         """Stored statements whose StatementRef object targets one of `ids`. Only the target

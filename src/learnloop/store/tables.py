@@ -256,6 +256,38 @@ class DocumentRow(Base):
     updated: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ForwardingRow(Base):
+    """Where an organisation's statements are forwarded to (another LRS), if anywhere. The
+    secret is kept as given: it must be sent to the other LRS."""
+
+    __tablename__ = "lrs_forwarding"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(2048))
+    username: Mapped[str] = mapped_column(String(255))
+    secret: Mapped[str] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxRow(Base):
+    """One statement to forward: written in the transaction that stores the statement, then
+    delivered by `learnloop lrs forward` with retries and backoff."""
+
+    __tablename__ = "lrs_outbox"
+    __table_args__ = (Index("ix_lrs_outbox_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        index=True)
+    statement_id: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(12))  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AttachmentRow(Base):
     """Attachment data, kept once per organisation and SHA-2 however many statements cite it."""
 
