@@ -59,3 +59,34 @@ def test_only_admins_manage_clients(client: TestClient) -> None:
     sign_in(client, "ann")
     assert client.get("/admin/lrs").status_code == 403
     assert 'href="/admin/lrs"' not in client.get("/").text
+
+
+def test_failed_forwarding_shows_and_replays(client: TestClient, sessions) -> None:  # type: ignore[no-untyped-def]
+    from learnloop.domain.xapi import storing
+    from learnloop.services import lrs_forwarding
+    from learnloop.services.record import new_statement, own_authority
+    from learnloop.store.unit import transaction
+    from tests.conftest import NOW
+
+    with transaction(sessions) as repos:
+        org = repos.people.organisation_by_slug("acme")
+        assert org is not None
+        lrs_forwarding.configure(repos.lrs, None, org.id, "http://127.0.0.1:9/xapi/", "k",
+                                 "s", True, NOW)
+        document = storing.prepare(
+            {"actor": {"mbox": "mailto:x@example.com"}, "verb": {"id": "http://e.com/v"},
+             "object": {"id": "http://e.com/a"}}, "6f9619ff-8b86-d011-b42d-00c04fc964ff", NOW,
+            own_authority(org))
+        repos.statements.add([new_statement(org.id, None, document)], NOW)
+        [item] = repos.lrs.outbox(org.id, None, 10)
+        repos.lrs.update_outbox(item.id, state="failed", attempts=12,
+                                last_error="HTTP 500: down")
+    sign_in(client, "ada")
+    page = client.get("/admin/lrs")
+    assert "http://127.0.0.1:9/xapi/" in page.text
+    assert "HTTP 500: down" in page.text
+    assert "1 failed" in page.text
+    replayed = client.post("/admin/lrs/replay", data={"csrf_token": csrf_of(page.text)},
+                           follow_redirects=False)
+    assert replayed.status_code == 303
+    assert "1 pending" in client.get("/admin/lrs").text

@@ -12,7 +12,7 @@ from learnloop.domain.access import Action, LrsScope, Target, require
 from learnloop.domain.errors import InvalidInput
 from learnloop.domain.people import Team
 from learnloop.domain.problems import Problem
-from learnloop.services import lrs_clients
+from learnloop.services import lrs_clients, lrs_forwarding
 from learnloop.services import people as people_service
 from learnloop.services.ports import StoredClient
 from learnloop.web import csrf
@@ -135,9 +135,13 @@ def _lrs_page(request: Request, repos: ReposDep, user: CurrentUser,
               created: tuple[StoredClient, str] | None = None,
               problems: list[Problem] | None = None, status_code: int = 200) -> HTMLResponse:
     clients = lrs_clients.clients(repos.lrs, user.actor, user.actor.org_id)
+    org_id = user.actor.org_id
     return render(request, "admin_lrs.html", user, status_code=status_code, clients=clients,
                   created=created, problems=problems or [], scopes=list(LrsScope),
-                  endpoint=str(request.base_url) + "xapi/")
+                  endpoint=str(request.base_url) + "xapi/",
+                  forwarding=repos.lrs.forwarding(org_id),
+                  outbox=repos.lrs.outbox_counts(org_id),
+                  failed=repos.lrs.outbox(org_id, "failed", 50))
 
 
 @router.post("/admin/lrs", response_class=HTMLResponse)
@@ -160,6 +164,15 @@ def admin_lrs_revoke(repos: ReposDep, user: CurrentUser, now: NowDep, client_id:
                      csrf_token: Annotated[str, Form()] = "") -> Response:
     csrf.check_session(user, csrf_token)
     lrs_clients.revoke(repos.lrs, user.actor, user.actor.org_id, client_id, now)
+    return RedirectResponse("/admin/lrs", status_code=303)
+
+
+@router.post("/admin/lrs/replay")
+def admin_lrs_replay(repos: ReposDep, user: CurrentUser, now: NowDep,
+                     csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Queue every failed forwarding delivery again."""
+    csrf.check_session(user, csrf_token)
+    lrs_forwarding.replay(repos.lrs, user.actor, user.actor.org_id, None, now)
     return RedirectResponse("/admin/lrs", status_code=303)
 
 
