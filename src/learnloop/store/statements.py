@@ -37,8 +37,9 @@ _INSERTED = [S.__table__.c[name] for name in (
 _COLUMNS = ", ".join(c.name for c in _INSERTED)
 # Built from the column names above, nothing else. Reads by id never filter on the organisation
 # in SQL (it is checked on the rows found): SQLite would pick the organisation index and scan.
-_INSERT_QMARK = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join('?' * 13)})"  # noqa: S608
-_INSERT_FORMAT = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * 13)})"  # noqa: S608
+_N = len(_INSERTED)
+_INSERT_QMARK = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join('?' * _N)})"  # noqa: S608
+_INSERT_FORMAT = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * _N)})"  # noqa: S608
 INSERT_KEYS_QMARK = "INSERT INTO statement_keys (key, stored_us, seq) VALUES (?, ?, ?)"
 INSERT_KEYS_FORMAT = "INSERT INTO statement_keys (key, stored_us, seq) VALUES (%s, %s, %s)"
 

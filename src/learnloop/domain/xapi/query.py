@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -54,26 +55,25 @@ def check_names(params: Mapping[str, str], allowed: frozenset[str]) -> None:
         raise InvalidInput(problems, "the request has parameters this resource does not take")
 
 
-def uuid_param(params: Mapping[str, str], name: str, required: bool = False) -> str | None:
+def _matching(params: Mapping[str, str], name: str, pattern: re.Pattern[str], rule: str,
+              required: bool) -> str | None:
     value = params.get(name)
     if value is None:
         if required:
             raise InvalidInput([_problem(name, "is required")])
         return None
-    if not UUID_RE.match(value):
-        raise InvalidInput([_problem(name, "must be a UUID")])
-    return value.lower()
+    if not pattern.match(value):
+        raise InvalidInput([_problem(name, f"must be {rule}")])
+    return value
+
+
+def uuid_param(params: Mapping[str, str], name: str, required: bool = False) -> str | None:
+    value = _matching(params, name, UUID_RE, "a UUID", required)
+    return value.lower() if value is not None else None
 
 
 def iri_param(params: Mapping[str, str], name: str, required: bool = False) -> str | None:
-    value = params.get(name)
-    if value is None:
-        if required:
-            raise InvalidInput([_problem(name, "is required")])
-        return None
-    if not IRI_RE.match(value):
-        raise InvalidInput([_problem(name, "must be an IRI with a scheme")])
-    return value
+    return _matching(params, name, IRI_RE, "an IRI with a scheme", required)
 
 
 def string_param(params: Mapping[str, str], name: str, required: bool = False) -> str | None:
