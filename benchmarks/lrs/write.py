@@ -9,9 +9,9 @@ insert of the same rows into the same database; single-statement POST and PUT la
 2. `learnloop serve` in a subprocess; one keep-alive client POSTs the batches (each a full
    xAPI request: validation, ids, filter keys, activity definitions, one transaction).
 3. The anchor: the same statements, prepared as the LRS stores them (the statement row and
-   its filter-key rows), inserted with the driver's executemany of plain tuples in
-   transactions of one batch each, with nothing else: the physical limit of that store for
-   those rows.
+   its filter-key rows), inserted as plain tuples by the store's fastest bulk path (COPY on
+   PostgreSQL, executemany on SQLite: store/bulk.py, which the LRS uses too) in transactions
+   of one batch each, with nothing else: the physical limit of that store for those rows.
 4. Single-statement POST and PUT, one at a time: p50 and p95.
 
 Targets (issue 4): at least 5,000 statements/s and at least 40 % of the raw insert rate;
@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 
 from learnloop.domain.xapi import keys as xkeys
 from learnloop.domain.xapi import storing
+from learnloop.store import bulk
 from learnloop.store import tables as t
 from learnloop.store.engine import make_engine
 
@@ -42,7 +43,7 @@ LATENCY_TARGET_MS = 10.0
 
 
 def raw_insert(url: str, org_id: int, statements: list[dict[str, object]], batch: int) -> float:
-    """Statements per second of a bare driver-level executemany of the rows the LRS writes
+    """Statements per second of a bare bulk insert (store/bulk.py) of the rows the LRS writes
     for them (the statement row and its filter-key rows), one transaction a batch."""
     engine = make_engine(url)
     authority = {"objectType": "Agent", "account": {"homePage": "http://bench.example",
@@ -52,11 +53,6 @@ def raw_insert(url: str, org_id: int, statements: list[dict[str, object]], batch
                "stored", "voided", "document", "voiding"]
     processors = [t.StatementRow.__table__.c[c].type._cached_bind_processor(dialect)
                   for c in columns]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    insert_rows = (f"INSERT INTO statements ({', '.join(columns)}) "  # noqa: S608
-                   f"VALUES ({', '.join([mark] * len(columns))})")
-    insert_keys = ("INSERT INTO statement_keys (key, stored_us, seq) "  # noqa: S608
-                   f"VALUES ({mark}, {mark}, {mark})")
     with engine.connect() as conn:
         seq = int(conn.scalar(select(func.coalesce(func.max(t.StatementRow.seq), 0))) or 0)
     now = datetime.now(UTC)
@@ -78,8 +74,8 @@ def raw_insert(url: str, org_id: int, statements: list[dict[str, object]], batch
     started = time.perf_counter()
     for rows, key_rows in batches:
         with engine.begin() as conn:
-            conn.exec_driver_sql(insert_rows, rows)
-            conn.exec_driver_sql(insert_keys, key_rows)
+            bulk.insert_rows(conn, "statements", columns, rows)
+            bulk.insert_rows(conn, "statement_keys", ("key", "stored_us", "seq"), key_rows)
     elapsed = time.perf_counter() - started
     engine.dispose()
     return len(statements) / elapsed

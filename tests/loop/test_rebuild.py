@@ -84,7 +84,7 @@ def test_an_outside_statement_about_a_known_item_updates_mastery_and_memory(
             _outside(world, "http://adlnet.gov/expapi/verbs/answered", unknown, success=True)]
     with transaction(sessions) as repos:
         ids, projected = lrs.import_statements(
-            _store(repos), world.org, docs, _catalogues(sessions, world),  # type: ignore[arg-type]
+            _store(repos), world.org, docs, lambda: _catalogues(sessions, world),  # type: ignore[arg-type]
             NOW, lambda: str(uuid.uuid4()))
     assert (len(ids), projected) == (2, 1)
     with transaction(sessions) as repos:
@@ -111,7 +111,7 @@ def test_outside_statements_by_our_account_are_resolved(sessions: sessionmaker[S
                                 "name": str(world.learner.id)}}
     with transaction(sessions) as repos:
         lrs.import_statements(_store(repos), world.org, [doc],
-                              _catalogues(sessions, world), NOW,  # type: ignore[arg-type]
+                              lambda: _catalogues(sessions, world), NOW,  # type: ignore[arg-type]
                               lambda: str(uuid.uuid4()))
         progress = repos.learner.lesson(world.learner.id, "marketing-essentials",
                                         "utm-tagging")
@@ -124,13 +124,13 @@ def test_bad_outside_statements_store_nothing(sessions: sessionmaker[Session],
     good = _outside(world, profile.COMPLETED.id, "https://example.test/a")
     bad = {"actor": "nobody", "verb": {}, "object": {"id": ""}, "timestamp": "yesterday"}
     with transaction(sessions) as repos, pytest.raises(InvalidInput) as caught:
-        lrs.import_statements(_store(repos), world.org, [good, bad], {}, NOW,
+        lrs.import_statements(_store(repos), world.org, [good, bad], dict, NOW,
                               lambda: str(uuid.uuid4()))
     problems = {(p.where, p.field) for p in caught.value.problems}
     assert {("statements[1]", "$.actor"), ("statements[1]", "$.verb.id"),
             ("statements[1]", "$.object.id"), ("statements[1]", "$.timestamp")} <= problems
     with transaction(sessions) as repos, pytest.raises(InvalidInput) as twice:
-        lrs.import_statements(_store(repos), world.org, [good, good], {}, NOW,
+        lrs.import_statements(_store(repos), world.org, [good, good], dict, NOW,
                               lambda: str(uuid.uuid4()))
     assert "same id" in twice.value.problems[0].message
     with transaction(sessions) as repos:

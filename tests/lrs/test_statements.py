@@ -104,6 +104,15 @@ def test_a_batch_is_atomic(xapi: TestClient, auth: dict[str, str]) -> None:
     assert "same id" in twice.text
 
 
+def test_a_property_given_twice_is_a_400(xapi: TestClient, auth: dict[str, str]) -> None:
+    """Data 2.2.s2.b2: a statement is a JSON object whose property names are unique."""
+    body = json.dumps(statement(id=str(uuid.uuid4())))[:-1] + ', "verb": {"id": "http://x.example/v"}}'
+    response = xapi.post("/xapi/statements", content=body,
+                         headers={**auth, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "'verb' is given twice" in response.text
+
+
 def test_filters_match_their_statements(xapi: TestClient, auth: dict[str, str]) -> None:
     """XAPI-00164, XAPI-00178 to XAPI-00181: agent, verb, activity and registration."""
     registration = str(uuid.uuid4())

@@ -337,7 +337,8 @@ def statements_import(json_file: Path, org_slug: str | None, database_url: str |
             organisation = pick_organisation(repos, org_slug)
             store = lrs.LrsStore(repos.people, repos.statements, repos.learner, repos.lrs)
             ids, projected = lrs.import_statements(
-                store, organisation, documents, _catalogues(repos, organisation.id), utc_now(),
+                store, organisation, documents, lambda: _catalogues(repos, organisation.id),
+                utc_now(),
                 lambda: str(uuid.uuid4()))
         console.print(f"stored {len(ids)} statement(s); {projected} changed learner state")
         rt.close()

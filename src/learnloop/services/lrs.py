@@ -13,7 +13,7 @@ learner state together.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +42,7 @@ from learnloop.services.ports import (
 from learnloop.services.record import new_statement, project_statement, resolve_actor
 
 Json = dict[str, Any]
+Catalogues = Callable[[], dict[str, Catalogue]]  # the published packs, loaded when needed
 MAX_BATCH = 1000  # statements in one POST
 SCOPE_NAMES = frozenset(s.value for s in LrsScope)
 
@@ -100,7 +101,7 @@ class LrsStore:
 
 def store_statements(store: LrsStore, client: Client, received: list[Any],
                      attachments: Mapping[str, tuple[str, bytes]],
-                     catalogues: dict[str, Catalogue], now: datetime, new_id: IdMaker,
+                     catalogues: Catalogues, now: datetime, new_id: IdMaker,
                      statement_id: str | None = None) -> list[str]:
     """Check and store a batch (or, with `statement_id`, the one statement of a PUT).
     Returns the ids in order. Nothing is written unless every statement is valid."""
@@ -110,17 +111,19 @@ def store_statements(store: LrsStore, client: Client, received: list[Any],
 
 
 def import_statements(store: LrsStore, org: Organisation, received: list[Any],
-                      catalogues: dict[str, Catalogue], now: datetime, new_id: IdMaker
+                      catalogues: Catalogues, now: datetime, new_id: IdMaker
                       ) -> tuple[list[str], int]:
     """`learnloop statements import`: the LRS's own checks and path, for an operator."""
     return write(store, Writer.importer(org), received, {}, catalogues, now, new_id)
 
 
 def write(store: LrsStore, writer: Writer, received: list[Any],
-          attachments: Mapping[str, tuple[str, bytes]], catalogues: dict[str, Catalogue],
+          attachments: Mapping[str, tuple[str, bytes]], catalogues: Catalogues,
           now: datetime, new_id: IdMaker, statement_id: str | None = None
           ) -> tuple[list[str], int]:
-    """Store statements for `writer`: (ids in order, how many changed learner state)."""
+    """Store statements for `writer`: (ids in order, how many changed learner state).
+    `catalogues` is asked for only when a statement is about one of the organisation's
+    learners (most statements from other tools are not)."""
     if not received:
         raise InvalidInput([Problem("statements", "send at least one statement", field="$")])
     if len(received) > MAX_BATCH:
@@ -226,7 +229,7 @@ def _check_voiding(documents: list[Json], ids: list[str], statements: Statements
 
 
 def _write(store: LrsStore, writer: Writer, fresh: list[tuple[str, Json]],
-           attachments: Mapping[str, tuple[str, bytes]], catalogues: dict[str, Catalogue],
+           attachments: Mapping[str, tuple[str, bytes]], catalogues: Catalogues,
            now: datetime) -> int:
     org = writer.org
     people = _people_of(store.people, org, [d for _, d in fresh])
@@ -242,15 +245,18 @@ def _write(store: LrsStore, writer: Writer, fresh: list[tuple[str, Json]],
     _merge_definitions(store.lrs, org.id, [d for _, d in fresh], now)
     if attachments:
         store.lrs.save_attachments(org.id, attachments, now)
+    if not people and not voided_people:
+        return 0
+    packs = catalogues()
     projected = 0
     for sid, document in fresh:
         person = people.get(sid)
         if person is not None:
-            projected += project_statement(store.learner, org, person, document, catalogues)
+            projected += project_statement(store.learner, org, person, document, packs)
     for person_id in voided_people:
         person = store.people.person(org.id, person_id)
         if person is not None:
-            replay(store.statements, store.learner, org, person, catalogues)
+            replay(store.statements, store.learner, org, person, packs)
     return projected
 
 

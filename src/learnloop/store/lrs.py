@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from learnloop.domain.xapi import keys as xkeys
 from learnloop.services.ports import OutboxItem, StoredClient, StoredDocument, StoredForwarding
+from learnloop.store import bulk
 from learnloop.store import tables as t
 
 
@@ -65,24 +66,17 @@ class SqlLrs:
         if not by_key:
             return {}
         rows = self.db.execute(select(t.ActivityRow.key, t.ActivityRow.definition).where(
-            t.ActivityRow.key.in_(list(by_key)))).all()
+            bulk.among(self.db, t.ActivityRow.key, list(by_key)))).all()
         return {by_key[k]: json.loads(d) for k, d in rows}
 
     def save_definitions(self, org_id: int, definitions: Mapping[str, dict[str, Any]],
                          now: datetime) -> None:
         if not definitions:
             return
-        rows = {xkeys.key(org_id, xkeys.Kind.ACTIVITY, iri): (iri, d)
-                for iri, d in definitions.items()}
-        existing = set(self.db.scalars(select(t.ActivityRow.key).where(
-            t.ActivityRow.key.in_(list(rows)))))
-        fresh = [{"key": k, "org_id": org_id, "iri": iri, "definition": _text(d),
-                  "updated": now} for k, (iri, d) in rows.items() if k not in existing]
-        if fresh:
-            self.db.execute(insert(t.ActivityRow), fresh)
-        for k in existing:
-            self.db.execute(update(t.ActivityRow).where(t.ActivityRow.key == k).values(
-                definition=_text(rows[k][1]), updated=now))
+        bulk.upsert(self.db, t.ActivityRow, [
+            {"key": xkeys.key(org_id, xkeys.Kind.ACTIVITY, iri), "org_id": org_id, "iri": iri,
+             "definition": _text(d), "updated": now} for iri, d in definitions.items()],
+            key="key", update=("definition", "updated"))
 
     # --- documents --------------------------------------------------------------------------
 

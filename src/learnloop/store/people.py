@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from learnloop.domain.people import Organisation, Person, Role, Team
 from learnloop.services.ports import PersonFields
+from learnloop.store import bulk
 from learnloop.store import tables as t
 
 
@@ -83,7 +84,7 @@ class SqlPeople:
         if not emails:
             return {}
         rows = list(self.db.scalars(select(t.PersonRow).where(
-            t.PersonRow.org_id == org_id, t.PersonRow.email.in_(emails))))
+            t.PersonRow.org_id == org_id, bulk.among(self.db, t.PersonRow.email, emails))))
         return {p.email: p for p in self._people(rows)}
 
     def people_with_email(self, email: str) -> list[Person]:

@@ -27,6 +27,7 @@ from learnloop.services.ports import (
     StatementQuery,
     StoredStatement,
 )
+from learnloop.store import bulk
 from learnloop.store import tables as t
 
 MAX_REFERENCE_DEPTH = 20  # how far a chain of StatementRefs passes keys on
@@ -34,14 +35,10 @@ S, K = t.StatementRow, t.StatementKeyRow
 _INSERTED = [S.__table__.c[name] for name in (
     "id", "org_id", "person_id", "verb", "activity_id", "registration", "timestamp", "stored",
     "voided", "document", "client_id", "target", "voiding")]
-_COLUMNS = ", ".join(c.name for c in _INSERTED)
-# Built from the column names above, nothing else. Reads by id never filter on the organisation
-# in SQL (it is checked on the rows found): SQLite would pick the organisation index and scan.
-_N = len(_INSERTED)
-_INSERT_QMARK = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join('?' * _N)})"  # noqa: S608
-_INSERT_FORMAT = f"INSERT INTO statements ({_COLUMNS}) VALUES ({', '.join(['%s'] * _N)})"  # noqa: S608
-INSERT_KEYS_QMARK = "INSERT INTO statement_keys (key, stored_us, seq) VALUES (?, ?, ?)"
-INSERT_KEYS_FORMAT = "INSERT INTO statement_keys (key, stored_us, seq) VALUES (%s, %s, %s)"
+_COLUMNS = [c.name for c in _INSERTED]
+KEY_COLUMNS = ("key", "stored_us", "seq")
+# Reads by id never filter on the organisation in SQL (it is checked on the rows found):
+# SQLite would pick the organisation index and scan.
 
 
 class SqlStatements:
@@ -97,30 +94,27 @@ class SqlStatements:
         index narrows this (the organisation is checked on the few rows found), so no planner
         picks the organisation index and scans its statements."""
         rows = self.db.execute(select(S.id, S.seq, S.stored, S.target, S.voiding, S.org_id)
-                               .where(S.target.in_(ids), S.target.is_not(None))).all()
+                               .where(bulk.among(self.db, S.target, ids),
+                                      S.target.is_not(None))).all()
         return [r for r in rows if r.org_id == org_id]
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
-        """One executemany of plain tuples (through the columns' own bind processing), then
+        """One bulk insert of plain tuples (through the columns' own bind processing), then
         the positions read back by id: SQLite would run INSERT ... RETURNING once per row."""
         dialect = self.db.get_bind().dialect
         processors = [c.type._cached_bind_processor(dialect) for c in _INSERTED]
         processed = [tuple(p(v) if p is not None else v for p, v in zip(processors, row,
                                                                           strict=True))
                      for row in rows]
-        self.db.connection().exec_driver_sql(
-            _INSERT_QMARK if dialect.paramstyle == "qmark" else _INSERT_FORMAT, processed)
-        found = self.db.execute(select(S.id, S.seq).where(S.id.in_([r[0] for r in rows])))
+        bulk.insert_rows(self.db.connection(), "statements", _COLUMNS, processed)
+        found = self.db.execute(select(S.id, S.seq).where(
+            bulk.among(self.db, S.id, [r[0] for r in rows])))
         return {row[0]: row[1] for row in found}
 
     def _insert_keys(self, rows: list[tuple[int, int, int]]) -> None:
         """Key rows are many and all integers: handed to the driver as tuples, without the
         per-row work of an ORM insert."""
-        if not rows:
-            return
-        qmark = self.db.get_bind().dialect.paramstyle == "qmark"
-        self.db.connection().exec_driver_sql(INSERT_KEYS_QMARK if qmark else INSERT_KEYS_FORMAT,
-                                             rows)
+        bulk.insert_rows(self.db.connection(), "statement_keys", KEY_COLUMNS, rows)
 
     def _inherited(self, statements: list[NewStatement], targets: dict[str, str | None],
                    own: dict[str, set[int]]) -> dict[str, set[int]]:
@@ -203,7 +197,7 @@ class SqlStatements:
             return {}
         rows = self.db.execute(select(S.id, S.seq, S.stored, S.voided, S.voiding, S.client_id,
                                       S.document, S.org_id)
-                               .where(S.id.in_(statement_ids))).all()
+                               .where(bulk.among(self.db, S.id, statement_ids))).all()
         return {sid: FoundStatement(seq, stored, voided, voiding, client, text)
                 for sid, seq, stored, voided, voiding, client, text, org in rows
                 if org == org_id}

@@ -82,7 +82,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
 
     errors.install(app)
     errors.document(app)
-    app.middleware("http")(headers.middleware)
+    app.add_middleware(headers.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, loop.router, author.router,
                    admin.router, api_people.router, api_content.router, api_loop.router,

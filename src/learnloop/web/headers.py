@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from fastapi import Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from learnloop.domain.xapi.statements import iso
 
@@ -16,26 +17,44 @@ XAPI_PATH = "/xapi/"
 XAPI_VERSION = "1.0.3"
 
 
-def apply(response: Response, path: str, now: datetime | None = None) -> Response:
+def set_headers(headers: MutableHeaders, path: str, now: datetime | None = None) -> None:
     """Pages may not be framed or load anything from elsewhere; browsers must not sniff types.
     Every xAPI response names the version (Comm 3.3); every statements response says up to
     when the store is consistent (Comm 2.1.3.s2.b5): writes commit before they are answered,
     so that is the moment of the response."""
     if path.startswith(XAPI_PATH):
-        response.headers["X-Experience-API-Version"] = XAPI_VERSION
+        headers["X-Experience-API-Version"] = XAPI_VERSION
         if path.startswith(XAPI_PATH + "statements"):
-            response.headers["X-Experience-API-Consistent-Through"] = iso(
-                now or datetime.now(UTC))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+            headers["X-Experience-API-Consistent-Through"] = iso(now or datetime.now(UTC))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
     if path != DOCS_PATH:
-        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+
+
+def apply(response: Response, path: str, now: datetime | None = None) -> Response:
+    set_headers(response.headers, path, now)
     return response
 
 
-async def middleware(request: Request,
-                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
-    now = request.app.state.clock() if request.url.path.startswith(XAPI_PATH) else None
-    return apply(response, request.url.path, now)
+class SecurityHeaders:
+    """Plain ASGI middleware (no per-request task or body copy, unlike a decorated one): the
+    headers are added to the response's start message as it goes out."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                now = scope["app"].state.clock() if path.startswith(XAPI_PATH) else None
+                set_headers(MutableHeaders(scope=message), path, now)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

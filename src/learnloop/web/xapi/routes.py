@@ -72,11 +72,11 @@ def _json(value: object, status: int = 200, headers: dict[str, str] | None = Non
 def _parse_json(body: bytes, where: str = "body") -> Any:
     """Strict JSON: UTF-8, no NaN or Infinity, no property given twice (Data 2.2.s2.b2)."""
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise ValueError(f"the property '{key}' is given twice")
-            out[key] = value
+        out = dict(items)
+        if len(out) != len(items):  # rare: find the name given twice for the message
+            names = [k for k, _ in items]
+            twice = next(k for i, k in enumerate(names) if k in names[:i])
+            raise ValueError(f"the property '{twice}' is given twice")
         return out
 
     def constant(name: str) -> None:
@@ -121,7 +121,7 @@ def put_statement(ctx: Context) -> Response:
     received, attachments = _statements_in(ctx)
     if len(received) != 1 or not isinstance(received[0], dict):
         raise InvalidInput([Problem("body", "a PUT stores one statement object", field="$")])
-    lrs.store_statements(ctx.store, ctx.client, received, attachments, ctx.catalogues(),
+    lrs.store_statements(ctx.store, ctx.client, received, attachments, ctx.catalogues,
                          ctx.now, ctx.request.app.state.new_id, statement_id)
     return Response(status_code=204)
 
@@ -131,7 +131,7 @@ def post_statements(ctx: Context) -> Response:
         return get_statements(ctx)  # a GET with its parameters in the form (Comm 1.3)
     xq.check_names(ctx.xreq.params, frozenset())
     received, attachments = _statements_in(ctx)
-    ids = lrs.store_statements(ctx.store, ctx.client, received, attachments, ctx.catalogues(),
+    ids = lrs.store_statements(ctx.store, ctx.client, received, attachments, ctx.catalogues,
                                ctx.now, ctx.request.app.state.new_id)
     return _json(ids)
 
