@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from learnloop.security.passwords import Argon2Passwords
 from learnloop.settings import load_settings
 from learnloop.store.engine import make_engine, session_factory
 from learnloop.web.app import create_app
+from tests.serving import serving
 from tests.web.conftest import PASSWORD, seeded  # noqa: F401 - fixture used below
 
 pytestmark = pytest.mark.browser
@@ -32,12 +28,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -53,23 +43,6 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
     yield session_factory(engine)
     engine.dispose()
-
-
-def serving(app: Any) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free loopback port until the generator is closed."""
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
 
 
 def chromium():  # type: ignore[no-untyped-def]

@@ -31,7 +31,8 @@ from learnloop.store.engine import make_engine, session_factory
 from learnloop.store.unit import transaction
 from learnloop.web.app import create_app
 from tests.conftest import NOW
-from tests.web.test_browser import _shot, chromium, local_tab, serving
+from tests.serving import serving
+from tests.web.test_browser import _shot, chromium, local_tab
 
 pytestmark = pytest.mark.browser
 READING = read_pack(DEMO_PACK)

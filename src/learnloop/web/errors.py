@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from learnloop.domain.errors import (
     Conflict,
@@ -128,6 +129,13 @@ def install(app: FastAPI) -> None:
         # Two requests raced for the same unique value (a person's email, a version number).
         return _render(request, 409, Conflict.code,
                        "This clashes with something saved at the same moment; try again.")
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, exc: ClientDisconnect) -> Response:
+        # The client went away before sending the whole body: nothing was read, so nothing
+        # was written; there is no one to answer.
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
