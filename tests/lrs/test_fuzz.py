@@ -28,6 +28,43 @@ json_values = st.recursive(
     max_leaves=25)
 
 
+INTERACTION = {"name": {"en-US": "Which?"},
+               "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
+               "interactionType": "choice", "correctResponsesPattern": ["a"],
+               "choices": [{"id": "a", "description": {"en-US": "A"}}],
+               "extensions": {"http://e.com/x": {"deep": [1, 2]}}}
+# Statements that use every part of the format, so a mutation can reach any check.
+BASES = [
+    statement(result={"score": {"scaled": 0.5, "raw": 5, "min": 0, "max": 10},
+                      "success": True, "completion": True, "duration": "PT1M",
+                      "response": "a", "extensions": {"http://e.com/r": 1}},
+              context={"registration": "6f9619ff-8b86-d011-b42d-00c04fc964ff",
+                       "instructor": {"mbox": "mailto:i@example.com"},
+                       "team": {"objectType": "Group", "member": [{"mbox": "mailto:t@e.com"}]},
+                       "contextActivities": {"parent": [{"id": "http://e.com/p"}],
+                                             "grouping": {"id": "http://e.com/g"}},
+                       "statement": {"objectType": "StatementRef",
+                                     "id": "6f9619ff-8b86-d011-b42d-00c04fc964fe"},
+                       "language": "en-US", "platform": "fuzz",
+                       "extensions": {"http://e.com/c": "x"}},
+              timestamp="2026-12-03T10:00:00.000Z"),
+    statement(object={"objectType": "Activity", "id": "http://e.com/q1",
+                      "definition": INTERACTION}),
+    statement(object={"objectType": "SubStatement",
+                      "actor": {"objectType": "Agent",
+                                "account": {"homePage": "http://e.com", "name": "sub"}},
+                      "verb": {"id": "http://e.com/v", "display": {"en-US": "v"}},
+                      "object": {"objectType": "Activity", "id": "http://e.com/q2",
+                                 "definition": INTERACTION},
+                      "context": {"contextActivities": {"other": [{"id": "http://e.com/o"}]}}}),
+    statement(attachments=[{"usageType": "http://e.com/u", "display": {"en-US": "file"},
+                            "contentType": "text/plain", "length": 3,
+                            "sha2": "a" * 64, "fileUrl": "http://e.com/f.txt"}],
+              actor={"objectType": "Group", "name": "G",
+                     "member": [{"mbox_sha1sum": "a" * 40}, {"openid": "http://e.com/id"}]}),
+]
+
+
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [prefix]
     if isinstance(value, dict):
@@ -70,9 +107,7 @@ def test_random_json_never_breaks_the_endpoint(xapi: TestClient, auth: dict[str,
 def test_mutated_statements_are_stored_whole_or_not_at_all(xapi: TestClient,
                                                            auth: dict[str, str],
                                                            data: st.DataObject) -> None:
-    base = statement(result={"score": {"scaled": 0.5}, "success": True},
-                     context={"registration": "6f9619ff-8b86-d011-b42d-00c04fc964ff",
-                              "contextActivities": {"parent": [{"id": "http://e.com/p"}]}})
+    base = data.draw(st.sampled_from(BASES))
     path = data.draw(st.sampled_from(_paths(base)[1:]))
     mutated = _replace(base, path, data.draw(json_values))
     batch = [statement(), mutated]

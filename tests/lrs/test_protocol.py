@@ -132,6 +132,12 @@ def test_alternate_request_syntax(xapi: TestClient, auth: dict[str, str]) -> Non
     assert as_json.status_code == 400
     not_post = xapi.get("/xapi/statements?method=GET", headers=auth)
     assert not_post.status_code == 400
+    # XAPI-00336: the Content-Type form field is a SHOULD; statements content is JSON.
+    bare = {k: v for k, v in form.items() if k != "Content-Type"}
+    bare_put = xapi.post("/xapi/statements?method=PUT",
+                         content=_form({**bare, "statementId": str(uuid.uuid4())}),
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert bare_put.status_code == 204, bare_put.text
     extra = xapi.post(f"/xapi/statements?method=GET&statementId={sid}",
                       content=_form({"Authorization": auth["Authorization"]}),
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -184,6 +190,14 @@ def test_attachments_round_trip_and_are_kept_once(xapi: TestClient, auth: dict[s
     assert multi.headers["content-type"].startswith("multipart/mixed; boundary=")
     assert data in multi.content
     assert meta["sha2"].encode() in multi.content
+    # XAPI-00154, XAPI-00164: a list with attachments=true is multipart too; the boundary is
+    # a bare token (clients that do not unquote still find it in the body).
+    listed = xapi.get("/xapi/statements", params={"attachments": "true"}, headers=auth)
+    boundary = listed.headers["content-type"].split("boundary=")[1]
+    assert '"' not in boundary
+    first = listed.content.split(b"--" + boundary.encode())[1]
+    assert b'"statements"' in first
+    assert data in listed.content
 
 
 @pytest.mark.parametrize("case", ["missing part", "extra part", "wrong hash", "no boundary",

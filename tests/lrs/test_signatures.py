@@ -39,14 +39,14 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _jws(key: rsa.RSAPrivateKey, payload: dict[str, Any], alg: str = "RS256",
+def _jws(key: rsa.RSAPrivateKey, payload: dict[str, Any], alg: Any = "RS256",
          x5c: str | None = None) -> bytes:
     header: dict[str, Any] = {"alg": alg}
     if x5c:
         header["x5c"] = [x5c]
     signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
     digest = {"RS256": hashes.SHA256(), "RS384": hashes.SHA384(),
-              "RS512": hashes.SHA512()}.get(alg, hashes.SHA256())
+              "RS512": hashes.SHA512()}.get(alg if isinstance(alg, str) else "", hashes.SHA256())
     signature = key.sign(signing_input.encode(), padding.PKCS1v15(), digest)
     return f"{signing_input}.{_b64(signature)}".encode()
 
@@ -82,6 +82,8 @@ def test_bad_signatures_are_400s(xapi: TestClient, auth: dict[str, str], signer:
     assert _post_signed(xapi, auth, original, _jws(key, original, "HS256")) == 400
     assert _post_signed(xapi, auth, original, _jws(other_key, original, "RS256", x5c)) == 400
     assert _post_signed(xapi, auth, original, b"not a jws") == 400
+    assert _post_signed(xapi, auth, original, _jws(key, original, ["RS256"])) == 400
+    assert _post_signed(xapi, auth, original, _jws(key, original, {"RS": 256})) == 400
     assert _post_signed(xapi, auth, original, _jws(key, original, "RS256", x5c),
                         content_type="application/jose") == 400
     assert xapi.get("/xapi/statements", headers=auth).json()["statements"] == []

@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.lrs.conftest import ACTIVITY, AGENT, Credentials, statement
@@ -111,6 +112,31 @@ def test_a_property_given_twice_is_a_400(xapi: TestClient, auth: dict[str, str])
                          headers={**auth, "Content-Type": "application/json"})
     assert response.status_code == 400
     assert "'verb' is given twice" in response.text
+
+
+SUB = {"objectType": "SubStatement", "actor": AGENT,
+       "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+       "object": {"id": "http://example.com/activities/q"}}
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    # XAPI-00049: interactionType is one of the listed strings, never an object or array.
+    ({"object": {"id": ACTIVITY, "definition": {"interactionType": {"test": "value"}}}},
+     "object.definition.interactionType"),
+    ({"object": {"id": ACTIVITY, "definition": {"interactionType": ["choice"]}}},
+     "object.definition.interactionType"),
+    ({"object": {**SUB, "object": {"id": ACTIVITY, "definition": {
+        "interactionType": {"test": "value"}}}}}, "object.object.definition.interactionType"),
+    # Data 2.4.6.2: contextActivities holds one or more of parent, grouping, category, other.
+    ({"context": {"contextActivities": {}}}, "context.contextActivities"),
+    ({"object": {**SUB, "context": {"contextActivities": {}}}},
+     "object.context.contextActivities"),
+])
+def test_malformed_parts_are_named_in_the_400(xapi: TestClient, auth: dict[str, str],
+                                              changes: dict[str, Any], field: str) -> None:
+    response = xapi.post("/xapi/statements", json=statement(**changes), headers=auth)
+    assert response.status_code == 400, response.text
+    assert f"$.{field}" in {p["field"] for p in response.json()["problems"]}
 
 
 def test_filters_match_their_statements(xapi: TestClient, auth: dict[str, str]) -> None:
@@ -267,6 +293,16 @@ def test_formats_ids_exact_and_canonical(xapi: TestClient, auth: dict[str, str])
     assert ids["actor"] == {"objectType": "Agent", "mbox": AGENT["mbox"]}
     assert ids["object"] == {"id": ACTIVITY}
     assert ids["verb"] == {"id": "http://adlnet.gov/expapi/verbs/attempted"}
+    # XAPI-00171: a sub-statement's activity is cut to its id as well; groups keep objectType.
+    group = {"objectType": "Group", "mbox": "mailto:team@example.com", "name": "Team"}
+    [sub] = post(xapi, auth, statement(object={
+        "objectType": "SubStatement", "actor": group,
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
+        "object": {"objectType": "Activity", "id": "http://example.com/activities/map",
+                   "definition": {"name": {"en": "Map"}}}}))
+    sub_ids = get_one(xapi, auth, sub, format="ids")["object"]
+    assert sub_ids["object"] == {"id": "http://example.com/activities/map"}
+    assert sub_ids["actor"] == {"objectType": "Group", "mbox": "mailto:team@example.com"}
     exact = get_one(xapi, auth, sid)
     assert exact["object"]["definition"]["name"] == {"en-US": "Simulation"}
     french = xapi.get("/xapi/statements", params={"statementId": sid, "format": "canonical"},

@@ -90,3 +90,56 @@ def test_failed_forwarding_shows_and_replays(client: TestClient, sessions) -> No
                            follow_redirects=False)
     assert replayed.status_code == 303
     assert "1 pending" in client.get("/admin/lrs").text
+
+
+def test_an_admin_sets_up_changes_and_stops_forwarding(client: TestClient, sessions) -> None:  # type: ignore[no-untyped-def]
+    from learnloop.store.unit import transaction
+
+    sign_in(client, "ada")
+    page = client.get("/admin/lrs")
+    assert "Set up forwarding" in page.text
+    token = csrf_of(page.text)
+    for data, field in (({"endpoint": "ftp://lrs.example.com/", "username": "k",
+                          "secret": "s"}, "endpoint"),
+                        ({"endpoint": "https://lrs.example.com/xapi", "username": "",
+                          "secret": "s"}, "username"),
+                        ({"endpoint": "https://lrs.example.com/xapi", "username": "k",
+                          "secret": ""}, "secret")):
+        refused = client.post("/admin/lrs/forwarding",
+                              data={**data, "enabled": "on", "csrf_token": token})
+        assert refused.status_code == 400
+        assert "Forwarding was not changed" in refused.text
+        assert f"<strong>{field}</strong>" in refused.text
+    assert "Set up forwarding" in client.get("/admin/lrs").text  # nothing was stored
+    saved = client.post("/admin/lrs/forwarding", data={
+        "endpoint": "https://lrs.example.com/xapi", "username": "key1", "secret": "s3cret",
+        "enabled": "on", "csrf_token": token}, follow_redirects=False)
+    assert saved.status_code == 303
+    page = client.get("/admin/lrs")
+    assert "forwarded to <code>https://lrs.example.com/xapi/</code>" in page.text
+    assert "s3cret" not in page.text
+    # A blank secret keeps the stored one; unticking the box turns forwarding off.
+    off = client.post("/admin/lrs/forwarding", data={
+        "endpoint": "https://lrs.example.com/xapi/", "username": "key2", "secret": "",
+        "csrf_token": token}, follow_redirects=False)
+    assert off.status_code == 303
+    assert "is off" in client.get("/admin/lrs").text
+    with transaction(sessions) as repos:
+        org = repos.people.organisation_by_slug("acme")
+        assert org is not None
+        stored = repos.lrs.forwarding(org.id)
+    assert stored is not None
+    assert (stored.username, stored.secret, stored.enabled) == ("key2", "s3cret", False)
+    assert client.post("/admin/lrs/forwarding", data={
+        "endpoint": "https://lrs.example.com/xapi/", "username": "k", "secret": "s",
+        "csrf_token": "wrong"}).status_code == 403
+
+
+def test_only_admins_set_forwarding(client: TestClient) -> None:
+    sign_in(client, "ann")
+    page = client.get("/")
+    response = client.post("/admin/lrs/forwarding", data={
+        "endpoint": "https://lrs.example.com/xapi/", "username": "k", "secret": "s",
+        "enabled": "on", "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 403
+    assert "Only admins" in response.text

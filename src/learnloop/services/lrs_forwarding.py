@@ -33,6 +33,7 @@ def wait_after(attempts: int) -> timedelta:
 
 def configure(lrs: LrsRepo, actor: Actor | None, org_id: int, endpoint: str, username: str,
               secret: str, enabled: bool, now: datetime) -> None:
+    """Set where the organisation's statements go; an empty `secret` keeps the stored one."""
     if actor is not None:
         require(actor, Action.MANAGE_LRS_CLIENTS, Target(org_id))
     problems = []
@@ -44,6 +45,9 @@ def configure(lrs: LrsRepo, actor: Actor | None, org_id: int, endpoint: str, use
     if not username.strip() or len(username) > 255:
         problems.append(Problem("forwarding", "a user name (key) of 1 to 255 characters is "
                                 "required", field="username"))
+    current = lrs.forwarding(org_id)
+    if not secret and current is not None:
+        secret = current.secret  # left blank: keep the one stored
     if not secret or len(secret) > 255:
         problems.append(Problem("forwarding", "a secret of 1 to 255 characters is required",
                                 field="secret"))

@@ -39,12 +39,10 @@ def _agent_ids(agent: object) -> object:
 
 
 def _activity_ids(activity: object) -> object:
+    """An activity's one identifier is its id; `objectType` goes too (Activity is the default)."""
     if not isinstance(activity, dict):
         return activity
-    out: Json = {"id": activity.get("id")}
-    if "objectType" in activity:
-        out["objectType"] = activity["objectType"]
-    return out
+    return {"id": activity.get("id")}
 
 
 def _walk(statement: Json, agent: Callable[[object], object],

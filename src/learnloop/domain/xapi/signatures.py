@@ -66,7 +66,8 @@ def _check_jws(raw: bytes, statement: Json) -> str | None:
         signed = _b64(signature)
     except (UnicodeDecodeError, ValueError, binascii.Error):
         return "the signature is not a compact JWS (three base64url parts)"
-    if not isinstance(header, dict) or header.get("alg") not in ALGORITHMS:
+    if not isinstance(header, dict) or not isinstance(header.get("alg"), str) \
+            or header["alg"] not in ALGORITHMS:
         return "the JWS algorithm must be RS256, RS384 or RS512"
     if not isinstance(payload, dict) or not equivalent(_without_attachments(payload),
                                                        _without_attachments(statement)):

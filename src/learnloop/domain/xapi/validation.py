@@ -370,7 +370,8 @@ class Checker:
         if "extensions" in found:
             self.extensions(found["extensions"], f"{path}.extensions")
         kind = found.get("interactionType")
-        if "interactionType" in found and kind not in INTERACTION_TYPES:
+        if "interactionType" in found and (not isinstance(kind, str)
+                                           or kind not in INTERACTION_TYPES):
             self.fail(f"{path}.interactionType",
                       "must be one of " + ", ".join(sorted(INTERACTION_TYPES)))
             kind = None
@@ -485,6 +486,9 @@ class Checker:
         if "contextActivities" in found:
             activities = self.obj(found["contextActivities"], f"{path}.contextActivities",
                                   CONTEXT_ACTIVITY_KEYS)
+            if activities == {}:  # Data 2.4.6.2: one or more of parent, grouping, ...
+                self.fail(f"{path}.contextActivities", "must name at least one of "
+                          + ", ".join(sorted(CONTEXT_ACTIVITY_KEYS)))
             for key, item in (activities or {}).items():
                 if key not in CONTEXT_ACTIVITY_KEYS or item is None:
                     continue

@@ -133,13 +133,17 @@ def admin_lrs(request: Request, repos: ReposDep, user: CurrentUser) -> HTMLRespo
 
 def _lrs_page(request: Request, repos: ReposDep, user: CurrentUser,
               created: tuple[StoredClient, str] | None = None,
-              problems: list[Problem] | None = None, status_code: int = 200) -> HTMLResponse:
+              problems: list[Problem] | None = None, status_code: int = 200,
+              forwarding_problems: list[Problem] | None = None,
+              forwarding_form: dict[str, str] | None = None) -> HTMLResponse:
     clients = lrs_clients.clients(repos.lrs, user.actor, user.actor.org_id)
     org_id = user.actor.org_id
     return render(request, "admin_lrs.html", user, status_code=status_code, clients=clients,
                   created=created, problems=problems or [], scopes=list(LrsScope),
                   endpoint=str(request.base_url) + "xapi/",
                   forwarding=repos.lrs.forwarding(org_id),
+                  forwarding_problems=forwarding_problems or [],
+                  forwarding_form=forwarding_form,
                   outbox=repos.lrs.outbox_counts(org_id),
                   failed=repos.lrs.outbox(org_id, "failed", 50))
 
@@ -164,6 +168,25 @@ def admin_lrs_revoke(repos: ReposDep, user: CurrentUser, now: NowDep, client_id:
                      csrf_token: Annotated[str, Form()] = "") -> Response:
     csrf.check_session(user, csrf_token)
     lrs_clients.revoke(repos.lrs, user.actor, user.actor.org_id, client_id, now)
+    return RedirectResponse("/admin/lrs", status_code=303)
+
+
+@router.post("/admin/lrs/forwarding", response_class=HTMLResponse)
+def admin_lrs_forwarding(request: Request, repos: ReposDep, user: CurrentUser, now: NowDep,
+                         endpoint: Annotated[str, Form()] = "",
+                         username: Annotated[str, Form()] = "",
+                         secret: Annotated[str, Form()] = "",
+                         enabled: Annotated[str, Form()] = "",
+                         csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Where the organisation's statements are forwarded; a blank secret keeps the stored one."""
+    csrf.check_session(user, csrf_token)
+    try:
+        lrs_forwarding.configure(repos.lrs, user.actor, user.actor.org_id, endpoint, username,
+                                 secret, enabled == "on", now)
+    except InvalidInput as exc:
+        return _lrs_page(request, repos, user, forwarding_problems=exc.problems,
+                         forwarding_form={"endpoint": endpoint, "username": username},
+                         status_code=400)
     return RedirectResponse("/admin/lrs", status_code=303)
 
 

@@ -105,6 +105,9 @@ def unpack(request: Request, resource: str, body: bytes) -> XapiRequest:
             new_headers[name.lower()] = value
         else:
             form_params[name] = value
+    if content and resource == "statements" and "content-type" not in new_headers:
+        # The Content-Type field is a SHOULD (Comm 1.3.s3.b10); statements in a form are JSON.
+        new_headers["content-type"] = "application/json"
     return XapiRequest(target, resource, form_params, new_headers, content, alternate=True)
 
 

@@ -165,7 +165,7 @@ def _statement_response(ctx: Context, body: bytes, page: lrs.Page) -> Response:
     files = lrs.attachment_parts(ctx.store, ctx.client, page.attachment_hashes)
     boundary = secrets.token_hex(16)
     return Response(multipart.build(body, files, boundary), 200,
-                    media_type=f'multipart/mixed; boundary="{boundary}"')
+                    media_type=f"multipart/mixed; boundary={boundary}")  # a token: no quotes
 
 
 # --- documents --------------------------------------------------------------------------------
