@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     xapi_max_body_mb: int = Field(default=32, ge=1, le=1024,
                                   description="largest xAPI request body, in MiB (else 413)")
+    xapi_cors_origins: str = Field(
+        default="*", max_length=4000,
+        description="origins whose pages may call /xapi/ from a browser: *, a comma-separated "
+                    "list of origins, or empty for none")
 
     @field_validator("default_timezone")
     @classmethod

@@ -128,6 +128,11 @@ def test_profile_concurrency(xapi: TestClient, auth: dict[str, str], path: str,
     """XAPI-00322 and Comm 3.1: ETags are quoted SHA-1s; If-Match and If-None-Match decide
     with 412; overwriting without either is a 409; nothing changes on a refusal."""
     headers = {**auth, **JSON_TYPE}
+    # XAPI-00273, XAPI-00293: creating a profile without either header is refused.
+    unsure = xapi.put(path, params=params, headers=headers, content=b'{"v": 0}')
+    assert unsure.status_code == 400
+    assert "If-None-Match" in unsure.text
+    assert xapi.get(path, params=params, headers=auth).status_code == 404
     assert xapi.put(path, params=params, headers={**headers, "If-None-Match": "*"},
                     content=b'{"v": 1}').status_code == 204
     got = xapi.get(path, params=params, headers=auth)
@@ -153,6 +158,29 @@ def test_profile_concurrency(xapi: TestClient, auth: dict[str, str], path: str,
     assert xapi.delete(path, params=params, headers={**auth, "If-Match": '"stale"'}
                        ).status_code == 412
     assert xapi.delete(path, params=params, headers=auth).status_code == 204
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/xapi/activities/state", STATE),
+    ("/xapi/activities/profile", ACTIVITY_PROFILE),
+    ("/xapi/agents/profile", AGENT_PROFILE),
+])
+@pytest.mark.parametrize("content", [b"1", b"true"])
+def test_a_post_with_nothing_stored_stores_what_it_sends(xapi: TestClient,
+                                                        auth: dict[str, str], path: str,
+                                                        params: dict[str, str],
+                                                        content: bytes) -> None:
+    """Comm 2.2.s4.b2: a POST is not refused for its content when there is nothing to merge
+    into; it stores the document as sent, as a PUT would. Merging into it later is a 400."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert xapi.post(path, params=params, content=content,
+                     headers={**auth, **form}).status_code == 204
+    stored = xapi.get(path, params=params, headers=auth)
+    assert stored.content == content
+    assert stored.headers["content-type"].startswith("application/x-www-form-urlencoded")
+    merge = xapi.post(path, params=params, content=b'{"a": 1}', headers={**auth, **JSON_TYPE})
+    assert merge.status_code == 400
+    assert xapi.get(path, params=params, headers=auth).content == content
 
 
 def test_document_scopes(xapi: TestClient, credentials: Credentials) -> None:

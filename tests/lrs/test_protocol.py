@@ -278,3 +278,49 @@ def test_too_large_bodies_are_413s(engine, lrs_org, clock, credentials) -> None:
         assert response.status_code == 413
         assert "at most" in response.json()["message"]
         assert client.get("/xapi/statements", headers=headers).json()["statements"] == []
+
+
+def test_pages_on_other_origins_may_call_the_lrs(xapi: TestClient,
+                                                 auth: dict[str, str]) -> None:
+    """CORS: content running in a learner's browser posts statements; the preflight needs no
+    credentials, and every answer (errors too) lets the page read it."""
+    origin = {"Origin": "https://courses.example.com"}
+    asked = xapi.options("/xapi/statements", headers={
+        **origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, x-experience-api-version"})
+    assert asked.status_code == 204
+    assert asked.headers["access-control-allow-origin"] == "*"
+    assert "POST" in asked.headers["access-control-allow-methods"]
+    assert "X-Experience-API-Version" in asked.headers["access-control-allow-headers"]
+    posted = xapi.post("/xapi/statements", json=statement(), headers={**auth, **origin})
+    assert posted.status_code == 200
+    assert posted.headers["access-control-allow-origin"] == "*"
+    assert "X-Experience-API-Consistent-Through" in posted.headers[
+        "access-control-expose-headers"]
+    refused = xapi.post("/xapi/statements", json={"verb": 1}, headers={**auth, **origin})
+    assert refused.status_code == 400
+    assert refused.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in xapi.get("/xapi/about").headers  # no Origin
+    assert "access-control-allow-origin" not in xapi.get("/", headers=origin).headers
+
+
+@pytest.mark.parametrize(("allowed", "origin", "answer"), [
+    ("https://a.example.com, https://b.example.com", "https://b.example.com",
+     "https://b.example.com"),
+    ("https://a.example.com", "https://evil.example.com", None),
+    ("", "https://a.example.com", None),
+])
+def test_cors_origins_can_be_limited(engine, lrs_org, clock, allowed: str, origin: str,  # type: ignore[no-untyped-def]
+                                     answer: str | None) -> None:
+    from learnloop.security.passwords import Argon2Passwords
+    from learnloop.settings import load_settings
+    from learnloop.web.app import create_app
+
+    settings = load_settings(environment="test", database_url=str(engine.url),
+                             xapi_cors_origins=allowed)
+    app = create_app(settings, engine=engine, clock=clock, passwords=Argon2Passwords(fast=True))
+    with TestClient(app) as client:
+        response = client.get("/xapi/about", headers={"Origin": origin})
+        assert response.headers.get("access-control-allow-origin") == answer
+        if answer is not None:
+            assert response.headers["vary"] == "Origin"

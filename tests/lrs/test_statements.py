@@ -127,6 +127,15 @@ SUB = {"objectType": "SubStatement", "actor": AGENT,
      "object.definition.interactionType"),
     ({"object": {**SUB, "object": {"id": ACTIVITY, "definition": {
         "interactionType": {"test": "value"}}}}}, "object.object.definition.interactionType"),
+    # Data 4.2: a language map has at least one entry.
+    ({"verb": {"id": "http://adlnet.gov/expapi/verbs/attempted", "display": {}}},
+     "verb.display"),
+    ({"object": {"id": ACTIVITY, "definition": {"name": {}}}}, "object.definition.name"),
+    ({"object": {**SUB, "object": {"id": ACTIVITY, "definition": {"description": {}}}}},
+     "object.object.definition.description"),
+    ({"attachments": [{"usageType": "http://example.com/u", "display": {},
+                       "contentType": "text/plain", "length": 1, "sha2": "a" * 64,
+                       "fileUrl": "http://example.com/f"}]}, "attachments[0].display"),
     # Data 2.4.6.2: contextActivities holds one or more of parent, grouping, category, other.
     ({"context": {"contextActivities": {}}}, "context.contextActivities"),
     ({"object": {**SUB, "context": {"contextActivities": {}}}},

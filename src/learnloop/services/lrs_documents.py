@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from learnloop.domain.access import LrsAction, lrs_require
-from learnloop.domain.errors import Conflict, NotFound, PreconditionFailed
+from learnloop.domain.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from learnloop.domain.problems import Problem
 from learnloop.domain.xapi import documents as xd
 from learnloop.domain.xapi.documents import Address, Resource
 from learnloop.services.lrs import Client, LrsStore
@@ -48,10 +49,14 @@ def _conditions(address: Address, current: StoredDocument | None, if_match: str 
         raise PreconditionFailed("The document has changed since you read it (its ETag does "
                                  "not match If-Match, or If-None-Match found it); nothing was "
                                  "changed.")
-    if is_put and current is not None and address.resource in PROFILES \
-            and if_match is None and if_none_match is None:
-        raise Conflict("This profile document exists: send If-Match with its ETag to "
-                       "replace it, or If-None-Match: * to create it only if absent.")
+    if is_put and address.resource in PROFILES and if_match is None and if_none_match is None:
+        if current is not None:  # Comm 3.1: overwriting blind is a conflict
+            raise Conflict("This profile document exists: send If-Match with its ETag to "
+                           "replace it.")
+        # Comm 2.6.s3, 2.7 (XAPI-00273, XAPI-00293): a profile PUT names what it expects.
+        raise InvalidInput([Problem("request", "a PUT of a profile document needs If-Match "
+                                    "(to replace it) or If-None-Match: * (to create it)",
+                                    field="If-None-Match")])
 
 
 def put(store: LrsStore, client: Client, address: Address, content: bytes,

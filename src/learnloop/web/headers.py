@@ -15,6 +15,21 @@ PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; scri
 DOCS_PATH = "/api/docs"  # Swagger UI starts itself with an inline script
 XAPI_PATH = "/xapi/"
 XAPI_VERSION = "1.0.3"
+# What a page on another origin may read of an xAPI answer (content authored in Storyline,
+# Rise or Captivate posts statements from the learner's browser).
+XAPI_EXPOSED = ("ETag, Last-Modified, Content-Type, X-Experience-API-Version, "
+                "X-Experience-API-Consistent-Through")
+
+
+def allowed_origin(origin: str | None, allowed: str) -> str | None:
+    """The Access-Control-Allow-Origin for a request from `origin` (None: not allowed).
+    Credentials travel in the Authorization header, never in cookies, so "*" is safe."""
+    wanted = allowed.strip()
+    if not origin or not wanted:
+        return None
+    if wanted == "*":
+        return "*"
+    return origin if origin in {o.strip() for o in wanted.split(",")} else None
 
 
 def set_headers(headers: MutableHeaders, path: str, now: datetime | None = None) -> None:
@@ -38,6 +53,17 @@ def apply(response: Response, path: str, now: datetime | None = None) -> Respons
     return response
 
 
+def _cors(headers: MutableHeaders, scope: Scope, allowed: str) -> None:
+    origin = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"origin"), None)
+    answer = allowed_origin(origin, allowed)
+    if answer is None:
+        return
+    headers["Access-Control-Allow-Origin"] = answer
+    headers["Access-Control-Expose-Headers"] = XAPI_EXPOSED
+    if answer != "*":
+        headers.add_vary_header("Origin")
+
+
 class SecurityHeaders:
     """Plain ASGI middleware (no per-request task or body copy, unlike a decorated one): the
     headers are added to the response's start message as it goes out."""
@@ -53,8 +79,13 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                now = scope["app"].state.clock() if path.startswith(XAPI_PATH) else None
-                set_headers(MutableHeaders(scope=message), path, now)
+                headers = MutableHeaders(scope=message)
+                if path.startswith(XAPI_PATH):
+                    state = scope["app"].state
+                    set_headers(headers, path, state.clock())
+                    _cors(headers, scope, state.settings.xapi_cors_origins)
+                else:
+                    set_headers(headers, path)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -55,13 +55,16 @@ def json_object(content: bytes, where: str) -> dict[str, Any]:
 
 
 def merged(old: Document | None, content: bytes, content_type: str | None) -> Document:
-    """The document a POST leaves: `content` when there was none, else the one-level merge."""
+    """The document a POST leaves. With nothing stored there is nothing to merge, so the POST
+    stores what it sends, as a PUT would (the suite's Comm 2.2.s4.b2 tests post `1` and `true`
+    as forms); onto a stored document it is the one-level merge of two JSON objects (2.2.s7),
+    and anything else is a 400 (2.2.s8.b1)."""
+    if old is None:
+        return check_put(content, content_type)
     if not is_json(content_type):
         raise InvalidInput([Problem("body", "a POST to a document resource must send "
                                     "application/json", field="Content-Type")])
     new = json_object(content, "body")
-    if old is None:
-        return Document(_dump(new), JSON_TYPE)
     if not is_json(old.content_type):
         raise InvalidInput([Problem("body", "the stored document is not JSON, so a POST "
                                     "cannot merge into it; use PUT", field="$")])

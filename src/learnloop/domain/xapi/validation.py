@@ -155,6 +155,8 @@ class Checker:
         if not isinstance(value, dict):
             self.fail(path, f"must be a language map (a JSON object), not {_kind(value)}")
             return
+        if not value:  # Data 4.2: a map of one or more language tag and string pairs
+            self.fail(path, "a language map needs at least one entry")
         for tag, text in value.items():
             if not LANGUAGE_RE.match(tag):
                 self.fail(f"{path}.{tag}", "is not an RFC 5646 language tag")

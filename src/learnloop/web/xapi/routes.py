@@ -251,6 +251,18 @@ def get_activity(ctx: Context) -> Response:
     return _json(lrs.activity_object(ctx.store, ctx.client, iri))
 
 
+def preflight() -> Response:
+    """A browser asks before a cross-origin call (CORS); the origin is answered for by the
+    headers middleware (LEARNLOOP_XAPI_CORS_ORIGINS)."""
+    return Response(status_code=204, headers={
+        "Allow": "GET, HEAD, PUT, POST, DELETE, OPTIONS",
+        "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE",
+        "Access-Control-Allow-Headers": ("Authorization, Content-Type, "
+                                         "X-Experience-API-Version, If-Match, If-None-Match, "
+                                         "Accept-Language"),
+        "Access-Control-Max-Age": "86400"})
+
+
 def about() -> Response:
     return _json({"version": ABOUT_VERSIONS})
 
@@ -317,6 +329,8 @@ def _handle(request: Request, xreq: XapiRequest) -> Response:
 @router.api_route("/xapi/{resource:path}",
                   methods=["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"])
 async def xapi(request: Request, resource: str) -> Response:
+    if request.method == "OPTIONS":
+        return preflight()
     body = await read_body(request, request.app.state.settings.xapi_max_body_mb * 2**20)
     xreq = unpack(request, resource.strip("/"), body)
     return await run_in_threadpool(_handle, request, xreq)
