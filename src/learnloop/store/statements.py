@@ -82,8 +82,8 @@ class SqlStatements:
     def _enqueue(self, org_id: int, ids: list[str], now: datetime) -> None:
         """When the organisation forwards its statements to another LRS, the outbox gets them
         in this same transaction: a statement stored is a statement that will be sent."""
-        forwarding = self.db.get(t.ForwardingRow, org_id)
-        if forwarding is None or not forwarding.enabled:
+        F = t.ForwardingRow
+        if not self.db.scalar(select(F.enabled).where(F.org_id == org_id)):
             return
         self.db.execute(insert(t.OutboxRow), [
             {"org_id": org_id, "statement_id": sid, "state": "pending", "attempts": 0,
