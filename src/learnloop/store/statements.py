@@ -280,12 +280,15 @@ class SqlStatements:
         return [_stored(r) for r in rows]
 
     def stream(self, org_id: int, batch: int = 5000) -> Iterator[tuple[int | None, Any]]:
-        """(person id, statement JSON) of every statement not voided, in stored order."""
+        """(person id, statement JSON) of every statement not voided, in stored order.
+        Each batch is a range of the primary key: `org_id + 0` keeps the planner off the
+        organisation index, with which SQLite sorted the whole organisation for every batch
+        (a million statements took 105 s to rebuild instead of 34)."""
         last = 0
         while True:
             rows = self.db.execute(
                 select(S.seq, S.person_id, S.document)
-                .where(S.org_id == org_id, S.seq > last, S.voided.is_(False))
+                .where((S.org_id + 0) == org_id, S.seq > last, S.voided.is_(False))
                 .order_by(S.seq).limit(batch)).all()
             if not rows:
                 return
