@@ -100,6 +100,27 @@ def test_agents_resource_returns_a_person(xapi: TestClient, auth: dict[str, str]
                     headers=auth).status_code == 400
 
 
+def test_a_learner_is_one_person_by_email_and_by_account(xapi: TestClient,
+                                                         auth: dict[str, str]) -> None:
+    """Comm 2.4: the Person object joins what the LRS knows of a learner, so a tool that
+    knows Ann's email finds her learnloop account, and the other way round."""
+    by_email = xapi.get("/xapi/agents", params={"agent": json.dumps(
+        {"mbox": "mailto:Ann@acme.example"})}, headers=auth).json()
+    assert by_email["name"] == ["Ann Learner"]
+    assert by_email["mbox"] == ["mailto:Ann@acme.example", "mailto:ann@acme.example"]
+    digest = hashlib.sha1(b"mailto:ann@acme.example").hexdigest()  # noqa: S324
+    assert by_email["mbox_sha1sum"] == [digest]
+    [account] = by_email["account"]
+    assert account["homePage"].endswith("/acme")
+    by_account = xapi.get("/xapi/agents", params={"agent": json.dumps(
+        {"account": account})}, headers=auth).json()
+    assert by_account["mbox"] == ["mailto:ann@acme.example"]
+    assert by_account["account"] == [account]
+    stranger = xapi.get("/xapi/agents", params={"agent": json.dumps(
+        {"mbox": "mailto:nobody@elsewhere.example"})}, headers=auth).json()
+    assert stranger == {"objectType": "Person", "mbox": ["mailto:nobody@elsewhere.example"]}
+
+
 def test_activities_resource(xapi: TestClient, auth: dict[str, str]) -> None:
     """Comm 2.5: the activity, with no definition when none was ever given; 400 without id."""
     unknown = xapi.get("/xapi/activities", params={"activityId": "http://example.com/x"},

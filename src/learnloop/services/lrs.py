@@ -12,6 +12,7 @@ learner state together.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -406,16 +407,32 @@ def attachment_parts(store: LrsStore, client: Client, hashes: tuple[str, ...]
 # --- agents and activities --------------------------------------------------------------------
 
 
-def person_object(client: Client, agent: Json) -> Json:
-    """The Person object for an agent (Comm 2.4): what the LRS knows identifies them."""
+PERSON_IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+def person_object(store: LrsStore, client: Client, agent: Json) -> Json:
+    """The Person object for an agent (Comm 2.4): every identifier the LRS knows for them.
+    When the agent is one of the organisation's learners (by email or by learnloop's account
+    form), the Person joins both forms, so a tool that knows one can find statements made
+    with the other."""
     lrs_require(client.scopes, LrsAction.READ_DESCRIPTIONS)
-    person: Json = {"objectType": "Person"}
-    if isinstance(agent.get("name"), str):
-        person["name"] = [agent["name"]]
-    for ifi in ("mbox", "mbox_sha1sum", "openid", "account"):
-        if ifi in agent:
-            person[ifi] = [agent[ifi]]
-    return person
+    found: dict[str, list[Any]] = {"name": [], **{k: [] for k in PERSON_IFIS}}
+
+    def add(kind: str, value: object) -> None:
+        if value is not None and value not in found[kind]:
+            found[kind].append(value)
+
+    add("name", agent.get("name") if isinstance(agent.get("name"), str) else None)
+    for ifi in PERSON_IFIS:
+        add(ifi, agent.get(ifi))
+    known = resolve_actor(store.people, client.org, actor_of({"actor": agent}))
+    if known is not None:
+        mbox = f"mailto:{known.email}"
+        add("name", known.name)
+        add("mbox", mbox)
+        add("mbox_sha1sum", hashlib.sha1(mbox.encode()).hexdigest())  # noqa: S324 - the spec's hash
+        add("account", xs.agent(client.org.slug, known.id)["account"])
+    return {"objectType": "Person", **{k: v for k, v in found.items() if v}}
 
 
 def activity_object(store: LrsStore, client: Client, iri: str) -> Json:

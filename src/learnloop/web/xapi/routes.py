@@ -241,7 +241,7 @@ def get_agents(ctx: Context) -> Response:
     xq.check_names(ctx.xreq.params, frozenset({"agent"}))
     agent = xq.agent_param(ctx.xreq.params, required=True)
     assert agent is not None
-    return _json(lrs.person_object(ctx.client, agent))
+    return _json(lrs.person_object(ctx.store, ctx.client, agent))
 
 
 def get_activity(ctx: Context) -> Response:
