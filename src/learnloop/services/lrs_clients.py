@@ -15,7 +15,7 @@ from learnloop.domain.errors import InvalidInput, NotAuthenticated, NotFound
 from learnloop.domain.problems import Problem, has_nul
 from learnloop.services.auth import TOKEN_USE_PRECISION, digest
 from learnloop.services.lrs import Client
-from learnloop.services.ports import LrsRepo, PeopleRepo, StoredClient, TokenMaker
+from learnloop.services.ports import LrsRepo, StoredClient, TokenMaker
 
 KEY_PREFIX = "lrs_"
 SCOPE_HELP = ", ".join(s.value for s in LrsScope)
@@ -71,18 +71,14 @@ def revoke(lrs: LrsRepo, actor: Actor | None, org_id: int, client_id: int,
     return found
 
 
-def authenticate(lrs: LrsRepo, people: PeopleRepo, key: str, secret: str,
-                 now: datetime) -> Client:
+def authenticate(lrs: LrsRepo, key: str, secret: str, now: datetime) -> Client:
     """The client a Basic-auth key and secret belong to, or NotAuthenticated."""
     found = lrs.client_by_key(key) if key.startswith(KEY_PREFIX) else None
     if found is None or not hmac.compare_digest(found[1], digest(secret)):
         raise NotAuthenticated("The LRS key or secret is not right.")
-    client = found[0]
+    client, _, org = found
     if client.revoked_at is not None:
         raise NotAuthenticated("This LRS client has been revoked.")
-    org = people.organisation(client.org_id)
-    if org is None:  # pragma: no cover - clients are deleted with their organisation
-        raise NotAuthenticated("The LRS client's organisation no longer exists.")
     if client.last_used_at is None or now - client.last_used_at >= TOKEN_USE_PRECISION:
         lrs.touch_client(client.id, now)
     return Client(client, org)

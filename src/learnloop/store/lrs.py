@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from learnloop.domain.people import Organisation
 from learnloop.domain.xapi import keys as xkeys
 from learnloop.services.ports import OutboxItem, StoredClient, StoredDocument, StoredForwarding
 from learnloop.store import bulk
 from learnloop.store import tables as t
+from learnloop.store.people import org_of
 
 
 def _client(row: t.LrsClient) -> StoredClient:
@@ -37,9 +39,16 @@ class SqlLrs:
         self.db.flush()
         return _client(row)
 
-    def client_by_key(self, key: str) -> tuple[StoredClient, str] | None:
-        row = self.db.scalar(select(t.LrsClient).where(t.LrsClient.key == key))
-        return (_client(row), row.secret_hash) if row else None
+    def client_by_key(self, key: str) -> tuple[StoredClient, str, Organisation] | None:
+        """The client, its secret's digest and its organisation, in one query (every xAPI
+        request asks)."""
+        found = self.db.execute(select(t.LrsClient, t.Organisation).join(
+            t.Organisation, t.Organisation.id == t.LrsClient.org_id).where(
+            t.LrsClient.key == key)).first()
+        if found is None:
+            return None
+        row, org = found
+        return _client(row), row.secret_hash, org_of(org)
 
     def client(self, org_id: int, client_id: int) -> StoredClient | None:
         row = self.db.get(t.LrsClient, client_id)

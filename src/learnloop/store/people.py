@@ -13,7 +13,7 @@ from learnloop.store import bulk
 from learnloop.store import tables as t
 
 
-def _org(row: t.Organisation) -> Organisation:
+def org_of(row: t.Organisation) -> Organisation:
     return Organisation(row.id, row.slug, row.name, row.default_timezone, row.min_group_size,
                         row.is_demo)
 
@@ -28,15 +28,15 @@ class SqlPeople:
 
     def organisations(self) -> list[Organisation]:
         rows = self.db.scalars(select(t.Organisation).order_by(t.Organisation.id))
-        return [_org(r) for r in rows]
+        return [org_of(r) for r in rows]
 
     def organisation(self, org_id: int) -> Organisation | None:
         row = self.db.get(t.Organisation, org_id)
-        return _org(row) if row else None
+        return org_of(row) if row else None
 
     def organisation_by_slug(self, slug: str) -> Organisation | None:
         row = self.db.scalar(select(t.Organisation).where(t.Organisation.slug == slug))
-        return _org(row) if row else None
+        return org_of(row) if row else None
 
     def add_organisation(self, slug: str, name: str, default_timezone: str,
                          min_group_size: int, is_demo: bool, now: datetime) -> Organisation:
@@ -44,7 +44,7 @@ class SqlPeople:
                              min_group_size=min_group_size, is_demo=is_demo, created_at=now)
         self.db.add(row)
         self.db.flush()
-        return _org(row)
+        return org_of(row)
 
     def _roles(self, person_ids: list[int]) -> dict[int, set[Role]]:
         out: dict[int, set[Role]] = {pid: set() for pid in person_ids}

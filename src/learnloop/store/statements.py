@@ -99,13 +99,22 @@ class SqlStatements:
         return [r for r in rows if r.org_id == org_id]
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
-        """One bulk insert of plain tuples (through the columns' own bind processing), then
-        the positions read back by id: SQLite would run INSERT ... RETURNING once per row."""
+        """One bulk insert of plain tuples (through the columns' own bind processing). On
+        PostgreSQL the positions are taken from the sequence first and inserted with the
+        rows; SQLite numbers the rows itself and they are read back by id (it would run
+        INSERT ... RETURNING once per row)."""
         dialect = self.db.get_bind().dialect
         processors = [c.type._cached_bind_processor(dialect) for c in _INSERTED]
         processed = [tuple(p(v) if p is not None else v for p, v in zip(processors, row,
                                                                           strict=True))
                      for row in rows]
+        if dialect.name == "postgresql":
+            seqs = sorted(self.db.scalars(select(func.nextval(
+                func.pg_get_serial_sequence("statements", "seq"))).select_from(
+                func.generate_series(1, len(rows)))))
+            bulk.insert_rows(self.db.connection(), "statements", ["seq", *_COLUMNS],
+                             [(seq, *row) for seq, row in zip(seqs, processed, strict=True)])
+            return {row[0]: seq for seq, row in zip(seqs, rows, strict=True)}
         bulk.insert_rows(self.db.connection(), "statements", _COLUMNS, processed)
         found = self.db.execute(select(S.id, S.seq).where(
             bulk.among(self.db, S.id, [r[0] for r in rows])))

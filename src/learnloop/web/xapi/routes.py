@@ -293,7 +293,7 @@ def _client(repos: Repos, header: str | None, now: datetime) -> lrs.Client:
         raise NotAuthenticated("The Basic credentials are not valid base64.") from None
     if not colon:
         raise NotAuthenticated("The Basic credentials must be key:secret.")
-    return lrs_clients.authenticate(repos.lrs, repos.people, key, secret, now)
+    return lrs_clients.authenticate(repos.lrs, key, secret, now)
 
 
 def _handle(request: Request, xreq: XapiRequest) -> Response:
