@@ -37,8 +37,6 @@ _INSERTED = [S.__table__.c[name] for name in (
     "voided", "document", "client_id", "target", "voiding")]
 _COLUMNS = [c.name for c in _INSERTED]
 KEY_COLUMNS = ("key", "stored_us", "seq")
-# Reads by id never filter on the organisation in SQL (it is checked on the rows found):
-# SQLite would pick the organisation index and scan.
 
 
 class SqlStatements:
@@ -202,6 +200,9 @@ class SqlStatements:
     # --- reading ----------------------------------------------------------------------------
 
     def found(self, org_id: int, statement_ids: list[str]) -> dict[str, FoundStatement]:
+        """The stored statements among `statement_ids`. The organisation is checked on the rows
+        found, not in SQL: with it in the WHERE clause SQLite picks the organisation index and
+        scans."""
         if not statement_ids:
             return {}
         rows = self.db.execute(select(S.id, S.seq, S.stored, S.voided, S.voiding, S.client_id,
