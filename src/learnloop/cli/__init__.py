@@ -446,8 +446,10 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
 
 def _register() -> None:
     from learnloop.cli.lrs import lrs_group
+    from learnloop.cli.preflight import preflight_command
 
     main.add_command(lrs_group)
+    main.add_command(preflight_command)
 
 
 _register()

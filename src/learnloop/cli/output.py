@@ -1,7 +1,8 @@
 """Console output and exit codes that scripts can rely on.
 
 Exit codes: 0 success; 1 the input has problems (nothing was changed); 2 usage error (click);
-3 settings or database problem; 4 something named does not exist; 5 not allowed.
+3 settings or database problem; 4 something named does not exist; 5 not allowed; 6 a pre-flight
+check failed (the campaign is blocked until it is fixed or the failure is overridden).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from learnloop.domain.errors import Forbidden, InvalidInput, LearnloopError, NotFound
 from learnloop.domain.problems import Problem
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_NOT_FOUND, EXIT_FORBIDDEN = range(6)
+(EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_NOT_FOUND, EXIT_FORBIDDEN,
+ EXIT_BLOCKED) = range(7)
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
