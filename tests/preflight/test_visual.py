@@ -275,5 +275,7 @@ def test_blocked_summary_counts_by_kind() -> None:
                Blocked("https://cdn.example/b.png", "image"),
                Blocked("https://fonts.example/x.css", "stylesheet"))
     m = Measurement(375, 375, 800, blocked=blocked, blocked_total=5)
-    assert blocked_summary([m]) == "2 images, 1 stylesheet, 2 more blocked (5 requests in all)"
+    assert blocked_summary([m]) == "2 images, 1 stylesheet and 2 more blocked (5 in all)"
+    every = Measurement(375, 375, 800, blocked=blocked, blocked_total=3)
+    assert blocked_summary([every]) == "2 images, 1 stylesheet blocked"
     assert blocked_summary([Measurement(375, 375, 800)]) is None

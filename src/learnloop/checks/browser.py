@@ -98,7 +98,15 @@ def find_chromium() -> str | None:
 
 def unavailable_reason() -> str | None:
     """Why the visual checks cannot run here, or None when they can."""
-    return _playwright_missing() or (None if find_chromium() else NOT_INSTALLED)
+    return _playwright_missing() or (None if find_chromium() else _no_chromium())
+
+
+def _no_chromium() -> str:
+    chosen = os.environ.get("LEARNLOOP_CHROMIUM")
+    if chosen:
+        return f"LEARNLOOP_CHROMIUM names {chosen}, which does not exist; the visual checks " \
+            "did not run"
+    return NOT_INSTALLED
 
 
 def _playwright_missing() -> str | None:
@@ -156,7 +164,7 @@ class Renderer:
         if reason is None and self.executable and not Path(self.executable).exists():
             reason = f"Chromium is not at {self.executable}; the visual checks did not run"
         elif reason is None and executable is None:
-            reason = NOT_INSTALLED
+            reason = _no_chromium()
         if reason is not None:
             raise BrowserUnavailable(reason)
         assert executable is not None

@@ -66,6 +66,8 @@ def print_report(console: Console, report: Report, pack: Pack | None, *, meta: s
         for result in outside:
             console.print(f"       {result.rule} {escape(BY_ID[result.rule].title)}: "
                           f"[dim]{escape(result.reason or '')}[/]", soft_wrap=True)
+    for note in report.notes:
+        console.print(f"[yellow]Note:[/] {escape(note)}", soft_wrap=True)
     passed = [r.rule for r in report.results if r.outcome is Outcome.PASSED]
     skipped = [r.rule for r in report.results if r.outcome is Outcome.NOT_APPLICABLE]
     console.print(f"[green]Passed[/] {len(passed)}: {' '.join(passed)}" if passed else

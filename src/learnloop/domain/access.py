@@ -39,6 +39,10 @@ class Action(StrEnum):
     MANAGE_TOKENS = "manage_tokens"        # API tokens of one person
     TAKE_STEP = "take_step"                # answer, read, rate: only ever as oneself
     MANAGE_LRS_CLIENTS = "manage_lrs_clients"  # xAPI credentials of the organisation
+    RUN_PREFLIGHT = "run_preflight"        # check a campaign before it launches
+    VIEW_PREFLIGHT = "view_preflight"      # one pre-flight run (target: its author)
+    OVERRIDE_PREFLIGHT = "override_preflight"  # launch despite a failed rule, with a reason
+    MANAGE_PREFLIGHT = "manage_preflight"  # the organisation's pre-flight settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,19 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
         return _no("only reviewers and admins review content")
     if action is Action.LEARN:
         return _yes("every member learns")
+    if action is Action.RUN_PREFLIGHT:
+        return _yes("every member checks their own campaigns")
+    if action in (Action.VIEW_PREFLIGHT, Action.OVERRIDE_PREFLIGHT):
+        if target.person_id == actor.person_id:
+            return _yes("this is your own campaign")
+        if actor.has(Role.MANAGER) and target.person_id in actor.reports:
+            return _yes("the campaign's author reports to you")
+        if action is Action.VIEW_PREFLIGHT and actor.has(Role.REVIEWER):
+            return _yes("reviewers read pre-flight reports to build the feedback library")
+        return _no("pre-flight reports are seen by their author, the author's managers, "
+                   "reviewers and admins")
+    if action is Action.MANAGE_PREFLIGHT:
+        return _no("only admins change the pre-flight settings")
     return _no("no rule allows this")  # pragma: no cover - every action is handled above
 
 

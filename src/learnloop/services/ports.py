@@ -400,3 +400,50 @@ class LrsRepo(Protocol):
     def outbox_counts(self, org_id: int) -> dict[str, int]: ...
     def update_outbox(self, item_id: int, **changes: Any) -> None: ...
     def replay(self, org_id: int, item_ids: list[int] | None, now: datetime) -> int: ...
+
+
+# --- Pre-flight ---
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOverride:
+    rule: str
+    reason: str
+    person_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    id: str
+    org_id: int
+    author_id: int | None
+    submitted_by: int | None
+    source: str
+    campaign_name: str | None
+    campaign_key: str
+    campaign_type: str | None
+    message_type: str | None
+    attempt: int
+    created_at: datetime
+    verdict: str
+    report: dict[str, Any]
+    artifact: dict[str, Any]
+    preview: str | None = None
+    screenshots: tuple[tuple[int, int], ...] = ()  # (width, height)
+    overrides: tuple[StoredOverride, ...] = ()
+
+
+class PreflightRepo(Protocol):
+    def settings(self, org_id: int) -> dict[str, Any] | None: ...
+    def save_settings(self, org_id: int, settings: dict[str, Any], by: int | None,
+                      at: datetime) -> None: ...
+    def attempts(self, org_id: int, campaign_key: str) -> int: ...
+    def campaign_types_shipped(self, org_id: int, author_id: int) -> set[str]: ...
+    def add_run(self, run: StoredRun, screenshots: list[tuple[int, int, bytes]]) -> None: ...
+    def run(self, org_id: int, run_id: str) -> StoredRun | None: ...
+    def runs(self, org_id: int, *, author_id: int | None = None,
+             limit: int = 50) -> list[StoredRun]: ...
+    def screenshot(self, run_id: str, width: int) -> bytes | None: ...
+    def add_override(self, run_id: str, override: StoredOverride) -> None: ...
+    def set_verdict(self, run_id: str, verdict: str) -> None: ...

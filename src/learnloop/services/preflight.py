@@ -31,7 +31,7 @@ from learnloop.domain.preflight.report import Report, ordered
 from learnloop.domain.preflight.segments import judge_audience
 from learnloop.domain.preflight.spam import judge
 from learnloop.domain.preflight.static import static_results
-from learnloop.domain.preflight.visual import judge_visual
+from learnloop.domain.preflight.visual import blocked_summary, judge_visual
 
 VISUAL_RULES = tuple(r.id for r in RULES if r.kind == "visual")
 
@@ -84,7 +84,7 @@ def run_preflight(artifact: Artifact, config: PreflightConfig, checkers: Checker
     rendered = render(html, sample_for(artifact, tags), year=today.year) if html else None
     results: list[RuleResult] = static_results(
         artifact, page, tags, rendered.unresolved if rendered else (), config)
-    notes: list[str] = []
+    notes: list[str] = [f"{p.field or p.where}: {p.message}" for p in artifact.warnings]
     screenshots: tuple[Screenshot, ...] = ()
     visual_rules = [r for r in VISUAL_RULES
                     if config.severity(r, next(x.severity for x in RULES if x.id == r))]
@@ -102,6 +102,9 @@ def run_preflight(artifact: Artifact, config: PreflightConfig, checkers: Checker
                 reason = exc.reason
             else:
                 results.extend(judge_visual(measured, config))
+                blocked = blocked_summary(measured)
+                if blocked:
+                    notes.append(f"The preview loaded nothing from outside the email: {blocked}.")
                 screenshots = tuple(m.screenshot for m in measured if m.screenshot is not None)
         if reason is not None:
             results.extend(not_run(rule, reason) for rule in visual_rules)

@@ -401,3 +401,63 @@ class AttemptRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     statement_id: Mapped[str | None] = mapped_column(String(36))
     grade: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+
+
+# --- Pre-flight checks (operational records; their results are also statements) ---
+
+
+class PreflightRunRow(Base):
+    """One pre-flight of one artifact: the report as shown, and the artifact as checked."""
+
+    __tablename__ = "preflight_runs"
+    __table_args__ = (
+        Index("ix_preflight_runs_org_created", "org_id", "created_at"),
+        Index("ix_preflight_runs_org_campaign", "org_id", "campaign_key"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(300))
+    campaign_name: Mapped[str | None] = mapped_column(String(200))
+    campaign_key: Mapped[str] = mapped_column(String(300))
+    campaign_type: Mapped[str | None] = mapped_column(String(80))
+    message_type: Mapped[str | None] = mapped_column(String(20))
+    attempt: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verdict: Mapped[str] = mapped_column(String(12))
+    report: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    artifact: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    preview: Mapped[str | None] = mapped_column(Text)
+
+
+class PreflightScreenshotRow(Base):
+    __tablename__ = "preflight_screenshots"
+    run_id: Mapped[str] = mapped_column(ForeignKey("preflight_runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    width: Mapped[int] = mapped_column(Integer, primary_key=True)
+    height: Mapped[int] = mapped_column(Integer)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PreflightOverrideRow(Base):
+    """A failed rule someone chose to launch with, and why."""
+
+    __tablename__ = "preflight_overrides"
+    __table_args__ = (UniqueConstraint("run_id", "rule", name="uq_preflight_overrides_rule"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("preflight_runs.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(Text)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PreflightSettingsRow(Base):
+    __tablename__ = "preflight_settings"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))

@@ -13,6 +13,7 @@ from learnloop.store.content import SqlContent
 from learnloop.store.learner import SqlLearner
 from learnloop.store.lrs import SqlLrs
 from learnloop.store.people import SqlPeople
+from learnloop.store.preflight import SqlPreflight
 from learnloop.store.statements import SqlStatements
 from learnloop.store.steps import SqlSteps
 
@@ -27,6 +28,7 @@ class Repos:
     learner: SqlLearner
     steps: SqlSteps
     lrs: SqlLrs
+    preflight: SqlPreflight
 
 
 @contextmanager
@@ -35,4 +37,4 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Repos]:
     with factory() as session, session.begin():
         yield Repos(session, SqlPeople(session), SqlAuth(session), SqlContent(session),
                     SqlStatements(session), SqlLearner(session), SqlSteps(session),
-                    SqlLrs(session))
+                    SqlLrs(session), SqlPreflight(session))

@@ -15,6 +15,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from learnloop.domain.problems import Problem
+
 if TYPE_CHECKING:
     from learnloop.domain.preflight.audience import Audience
 
@@ -100,3 +102,4 @@ class Artifact:
     audience: Audience | None = None
     audience_text: str | None = None
     sample: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[Problem, ...] = ()  # problems that did not stop the reading (a typo?)

@@ -15,7 +15,7 @@ from typing import Any
 
 from learnloop.domain.errors import InvalidInput
 from learnloop.domain.preflight.artifact import Artifact, Campaign, Email, MessageType
-from learnloop.domain.preflight.audience import parse_audience
+from learnloop.domain.preflight.audience import describe, parse_audience
 from learnloop.domain.problems import Problem, has_nul
 
 MAX_HTML_BYTES = 2 * 1024 * 1024
@@ -80,25 +80,15 @@ def artifact_from_data(data: object, source: str, *, html: str | None = None,
             audience = parse_audience(audience_data, f"{source}: audience")
         except InvalidInput as exc:
             check.problems.extend(exc.problems)
-        audience_text = _audience_text(audience_data)
+        audience_text = describe(audience) if audience is not None else None
     sample = _sample(check, data.get("sample"))
     errors = [p for p in check.problems if p.is_error]
     if errors:
         raise InvalidInput(check.problems, f"{len(errors)} problem(s) in {source}")
-    return Artifact(source, campaign, email, audience, audience_text, sample)
-
-
-def _audience_text(data: object) -> str | None:
-    if isinstance(data, str):
-        return data
-    if isinstance(data, Mapping):
-        lines: list[str] = []
-        for key in ("include", "exclude"):
-            value = data.get(key)
-            items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
-            lines.extend(f"{key}: {item}" for item in items if isinstance(item, str))
-        return "\n".join(lines)
-    return None
+    warnings = tuple(p for p in check.problems if not p.is_error)
+    if audience is not None:
+        warnings += audience.warnings
+    return Artifact(source, campaign, email, audience, audience_text, sample, warnings)
 
 
 def _campaign(check: _Check, data: object) -> Campaign:
@@ -209,3 +199,29 @@ def _sample(check: _Check, data: object) -> Mapping[str, str]:
             continue
         out[key] = str(value)
     return MappingProxyType(out)
+
+
+def artifact_to_data(artifact: Artifact) -> dict[str, Any]:
+    """The artifact as plain data that `artifact_from_data` reads back to an equal artifact
+    (the audience as its one-condition-per-line text)."""
+    campaign = artifact.campaign
+    email = artifact.email
+    data: dict[str, Any] = {
+        "campaign": {key: value for key, value in (
+            ("name", campaign.name),
+            ("message_type", campaign.message_type.value if campaign.message_type else None),
+            ("channel", campaign.channel), ("campaign_type", campaign.campaign_type),
+            ("send_date", campaign.send_date.isoformat() if campaign.send_date else None),
+            ("owner", campaign.owner)) if value is not None},
+        "email": {key: value for key, value in (
+            ("subject", email.subject), ("preheader", email.preheader), ("from", email.from_),
+            ("reply_to", email.reply_to), ("html", email.html), ("text", email.text))
+            if value is not None},
+    }
+    if email.headers:
+        data["email"]["headers"] = [{"name": k, "value": v} for k, v in email.headers]
+    if artifact.audience_text is not None:
+        data["audience"] = artifact.audience_text
+    if artifact.sample:
+        data["sample"] = dict(artifact.sample)
+    return data

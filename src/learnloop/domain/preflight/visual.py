@@ -433,7 +433,7 @@ def visual_not_run(reason: str, config: PreflightConfig) -> list[RuleResult]:
 
 
 def blocked_summary(measurements: Sequence[Measurement]) -> str | None:
-    """What the rendering refused to load, e.g. "12 images and 1 stylesheet blocked"."""
+    """What the rendering refused to load, e.g. "12 images, 1 stylesheet blocked"."""
     if not measurements:
         return None
     last = max(measurements, key=lambda m: m.blocked_total)
@@ -445,9 +445,9 @@ def blocked_summary(measurements: Sequence[Measurement]) -> str | None:
     parts = [f"{n} {kind if n == 1 else _plural(kind)}"
              for kind, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     unlisted = last.blocked_total - len(last.blocked)
-    if unlisted > 0:
-        parts.append(f"{unlisted} more")
-    return f"{', '.join(parts)} blocked ({last.blocked_total} requests in all)"
+    if unlisted <= 0:
+        return f"{', '.join(parts)} blocked"
+    return f"{', '.join(parts)} and {unlisted} more blocked ({last.blocked_total} in all)"
 
 
 def _plural(kind: str) -> str:
