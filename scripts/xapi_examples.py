@@ -23,6 +23,10 @@ from learnloop.domain.grading import Response, grade
 from learnloop.domain.learner import policy
 from learnloop.domain.learner.policy import LearnerView
 from learnloop.domain.learner.projection import MisconceptionSeen, SkillState
+from learnloop.domain.preflight.artifact import Campaign
+from learnloop.domain.preflight.evidence import statements_for
+from learnloop.domain.preflight.findings import Finding, Severity, result_of
+from learnloop.domain.preflight.report import Report
 from learnloop.domain.xapi import statements as xs
 from learnloop.packs import read_pack
 from learnloop.sentiment import compound
@@ -102,6 +106,18 @@ def examples() -> dict[str, Any]:
     out["became_due"] = xs.became_due(sid(10), scope, PERSON, "bounce-hard-or-soft",
                                       T0 + timedelta(days=6, hours=7), RECHECK,
                                       T0 + timedelta(days=7, hours=1))
+
+    # A pre-flight run whose placeholder-link rule failed, as the pre-flight service records it.
+    run = "3d9c1b7e-2a4f-4c8d-9e6b-7f1a0c5d2e94"
+    findings = [Finding("T9", Severity.FAIL, "The link goes nowhere.", "link 3: #", "#"),
+                Finding("T9", Severity.FAIL, "The link points at example.com.",
+                        "link 5: https://example.com/offer", "https://example.com/offer")]
+    report = Report("spring-sale.json", (result_of("T9", findings),))
+    out["preflight_failed"] = statements_for(
+        report, org="northwind", person_id=PERSON, pack=pack, version=3, run_id=run,
+        attempt=1, campaign=Campaign(name="2025-03_email_all_spring-sale",
+                                     campaign_type="promotional"),
+        at=T0 + timedelta(days=8, hours=5, minutes=40), ids=lambda: sid(11))[0]
     return out
 
 

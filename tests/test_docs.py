@@ -83,3 +83,11 @@ def test_the_xapi_examples_are_what_learnloop_writes() -> None:
     assert len(examples) >= 7
     assert all(f'"id": "{e["id"]}"' in doc for e in examples.values())
     assert module.render(doc, examples) == doc
+
+
+def test_every_preflight_rule_is_documented() -> None:
+    from learnloop.domain.preflight.catalogue import RULES
+
+    doc = (ROOT / "docs" / "preflight.md").read_text()
+    missing = [rule.id for rule in RULES if f"| `{rule.id}` | {rule.title}" not in doc]
+    assert missing == []

@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         default="*", max_length=4000,
         description="origins whose pages may call /xapi/ from a browser: *, a comma-separated "
                     "list of origins, or empty for none")
+    preflight_visual: bool = Field(
+        default=True, description="run the visual pre-flight checks in headless Chromium")
+    preflight_spam: bool = Field(
+        default=True, description="run the pre-flight spam check through SpamAssassin's spamd")
+    chromium: str = Field(default="", max_length=4000,
+                          description="the Chromium program; empty: chromium on the PATH")
+    spamd: str = Field(default="", max_length=4000,
+                       description="the spamd program; empty: spamd on the PATH or /usr/sbin")
+    spamd_address: str = Field(
+        default="", max_length=300,
+        description="host:port of a running spamd to use instead of starting one")
 
     @field_validator("default_timezone")
     @classmethod

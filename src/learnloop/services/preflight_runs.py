@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import PurePath
 
 from learnloop.domain.access import Action, Actor, Target, require
-from learnloop.domain.content.model import Pack
 from learnloop.domain.errors import Conflict, InvalidInput, NotFound
 from learnloop.domain.people import Organisation, Person
 from learnloop.domain.preflight.artifact import Artifact
@@ -22,8 +21,20 @@ from learnloop.domain.preflight.export import report_data
 from learnloop.domain.preflight.reading import artifact_to_data
 from learnloop.domain.preflight.report import Report
 from learnloop.domain.problems import Problem, has_nul
-from learnloop.services.ports import IdMaker, PeopleRepo, PreflightRepo, StoredOverride, StoredRun
+from learnloop.services.loop import catalogues
+from learnloop.services.ports import (
+    IdMaker,
+    LearningStore,
+    LoadedPack,
+    PackLoader,
+    PeopleRepo,
+    PreflightRepo,
+    PreflightStore,
+    StoredOverride,
+    StoredRun,
+)
 from learnloop.services.preflight import Checkers, run_preflight
+from learnloop.services.preflight_evidence import record_preflight
 
 MIN_REASON = 10
 MAX_REASON = 2000
@@ -63,13 +74,27 @@ def _author(people: PeopleRepo, org: Organisation, artifact: Artifact,
     return submitter, None
 
 
-def submit(people: PeopleRepo, repo: PreflightRepo, org: Organisation, actor: Actor | None,
-           submitter: Person | None, artifact: Artifact, checkers: Checkers, pack: Pack | None,
-           now: datetime, new_id: IdMaker) -> Submitted:
-    """Check `artifact`, keep the run and its screenshots, and say which first-time lessons
-    to offer. `actor` None is the operator (the CLI)."""
+def coaching_pack(store: LearningStore, packs: PackLoader, org_id: int) -> LoadedPack | None:
+    """The organisation's pack whose preflight.yaml maps rules to lessons (the latest version
+    of the first such pack), or None."""
+    latest: dict[str, LoadedPack] = {}
+    for version in store.content.versions(org_id):  # newest first within a pack
+        if version.pack_slug not in latest:
+            latest[version.pack_slug] = packs(version)
+    return next((p for p in latest.values() if p.pack.preflight.rules), None)
+
+
+def submit(store: PreflightStore, packs: PackLoader, org: Organisation, actor: Actor | None,
+           submitter: Person | None, artifact: Artifact, checkers: Checkers, now: datetime,
+           new_id: IdMaker) -> Submitted:
+    """Check `artifact`, keep the run and its screenshots, record each rule's result as a
+    statement about the author (projected into their learner state in the same transaction),
+    and say which first-time lessons to offer. `actor` None is the operator (the CLI)."""
     if actor is not None:
         require(actor, Action.RUN_PREFLIGHT, Target(org.id, actor.person_id))
+    people, repo = store.people, store.preflight
+    loaded = coaching_pack(store, packs, org.id)
+    pack = loaded.pack if loaded else None
     config = organisation_config(repo, org.id)
     report = run_preflight(artifact, config, checkers, now.date())
     author, note = _author(people, org, artifact, submitter)
@@ -86,10 +111,16 @@ def submit(people: PeopleRepo, repo: PreflightRepo, org: Organisation, actor: Ac
         submitter.id if submitter else None, artifact.source[:300], artifact.campaign.name,
         key, kind, artifact.campaign.message_type.value if artifact.campaign.message_type
         else None, repo.attempts(org.id, key) + 1, now,
-        "blocked" if report.blocked else "ready", report_data(report, pack),
+        "blocked" if report.blocked else "ready",
+        {**report_data(report, pack), "first_time_lessons": list(first_time)},
         artifact_to_data(artifact), report.preview,
         tuple((s.width, s.height) for s in report.screenshots))
     repo.add_run(run, [(s.width, s.height, s.png) for s in report.screenshots])
+    if author is not None:
+        record_preflight(store.statements, store.learner, org, author, report, loaded,
+                         run_id=run.id, attempt=run.attempt, campaign=artifact.campaign,
+                         now=now, new_id=new_id, config=config, campaign_key=key,
+                         catalogues=catalogues(store, packs, org.id))
     return Submitted(run, report, author, first_time)
 
 

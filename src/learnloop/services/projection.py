@@ -13,10 +13,12 @@ from learnloop.domain.learner.events import (
     Event,
     LessonCompleted,
     LessonLaunched,
+    PreflightChecked,
     PulseGiven,
     SectionViewed,
 )
 from learnloop.domain.learner.memory import FamilyMemory
+from learnloop.domain.preflight.catalogue import BY_ID as RULES
 from learnloop.services.ports import LearnerState
 
 
@@ -41,12 +43,45 @@ def project(learner: LearnerState, person_id: int, timezone: str, event: Event,
             progress = learner.lesson(person_id, event.pack, event.lesson) or p.LessonProgress()
             learner.save_lesson(person_id, event.pack, event.lesson,
                                 p.lesson_progress(progress, event))
+            if isinstance(event, LessonCompleted):
+                _clear_rules(learner, person_id, event, catalogue)
+        case PreflightChecked():
+            skill_id = _rule_skill(event, catalogue)
+            assert skill_id is not None
+            skill = learner.skill(person_id, event.pack, skill_id) or p.SkillState()
+            changed = p.checked_skill(skill, event)
+            if changed is not skill:
+                learner.save_skill(person_id, event.pack, skill_id, changed)
         case PulseGiven():
             skill_id = _pulse_skill(event, catalogue)
             assert skill_id is not None
             skill = learner.skill(person_id, event.pack, skill_id) or p.SkillState()
             learner.save_skill(person_id, event.pack, skill_id, p.pulsed_skill(skill, event))
     return True
+
+
+def _clear_rules(learner: LearnerState, person_id: int, event: LessonCompleted,
+                 catalogue: Catalogue) -> None:
+    """A completed lesson puts right the rules it teaches: their runs of failures restart."""
+    rules = frozenset(r for r, lesson in catalogue.rules.items() if lesson == event.lesson)
+    if not rules:
+        return
+    skill_id = catalogue.lessons[event.lesson]
+    skill = learner.skill(person_id, event.pack, skill_id)
+    if skill is None:
+        return
+    cleared = p.lesson_cleared_skill(skill, rules, event.at)
+    if cleared is not skill:
+        learner.save_skill(person_id, event.pack, skill_id, cleared)
+
+
+def _rule_skill(event: PreflightChecked, catalogue: Catalogue) -> str | None:
+    """The pack's mapping decides (the rule's lesson's skill), else the skill the statement
+    names; None for a rule the catalogue does not have or a skill the pack does not hold."""
+    if event.rule not in RULES:
+        return None
+    skill = catalogue.rule_skill(event.rule) or event.skill
+    return skill if skill in catalogue.skills else None
 
 
 def _pulse_skill(event: PulseGiven, catalogue: Catalogue) -> str | None:
@@ -65,6 +100,8 @@ def _known(event: Event, catalogue: Catalogue) -> bool:
             return event.lesson in catalogue.lessons
         case PulseGiven():
             return _pulse_skill(event, catalogue) is not None
+        case PreflightChecked():
+            return _rule_skill(event, catalogue) is not None
     return False
 
 

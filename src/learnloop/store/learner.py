@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 
 from learnloop.domain.learner.mastery import Evidence
 from learnloop.domain.learner.memory import FamilyMemory
-from learnloop.domain.learner.projection import LessonProgress, MisconceptionSeen, SkillState
+from learnloop.domain.learner.projection import (
+    LessonProgress,
+    MisconceptionSeen,
+    RuleFailures,
+    SkillState,
+)
 from learnloop.store import tables as t
 
 
@@ -27,10 +32,31 @@ def _misconceptions(doc: list[Any]) -> tuple[tuple[str, MisconceptionSeen], ...]
                  for mid, count, last, cleared in doc)
 
 
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _rules_json(state: SkillState) -> list[Any]:
+    return [[rid, found.failures, found.since_pass, found.last_failed_at.isoformat(),
+             _iso(found.cleared_at), _iso(found.passed_at)]
+            for rid, found in state.rules]
+
+
+def _rules(doc: list[Any]) -> tuple[tuple[str, RuleFailures], ...]:
+    return tuple((rid, RuleFailures(failures, since_pass, datetime.fromisoformat(last),
+                                    _time(cleared), _time(passed)))
+                 for rid, failures, since_pass, last, cleared, passed in doc)
+
+
 def _skill(row: t.SkillRow) -> SkillState:
     return SkillState(Evidence(row.successes, row.failures, row.evidence_at), row.answers,
                       row.correct, row.confidence, row.relevance, row.pulse_at,
-                      _misconceptions(row.misconceptions))
+                      _misconceptions(row.misconceptions), row.work_passed, row.work_failed,
+                      _rules(row.rules))
 
 
 def _memory(row: t.MemoryRow) -> FamilyMemory:
@@ -54,7 +80,8 @@ def skill_values(person_id: int, pack: str, skill: str, s: SkillState) -> dict[s
             "successes": s.evidence.successes, "failures": s.evidence.failures,
             "evidence_at": s.evidence.at, "answers": s.answers, "correct": s.correct,
             "confidence": s.confidence, "relevance": s.relevance, "pulse_at": s.pulse_at,
-            "misconceptions": _misconceptions_json(s)}
+            "misconceptions": _misconceptions_json(s), "work_passed": s.work_passed,
+            "work_failed": s.work_failed, "rules": _rules_json(s)}
 
 
 def lesson_values(person_id: int, pack: str, lesson: str, p: LessonProgress) -> dict[str, Any]:

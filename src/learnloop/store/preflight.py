@@ -59,10 +59,10 @@ class SqlPreflight:
         self.db.flush()
 
     def _stored(self, row: t.PreflightRunRow, *, full: bool) -> StoredRun:
-        shots = tuple(self.db.execute(
+        shots = tuple((int(w), int(h)) for w, h in self.db.execute(
             select(t.PreflightScreenshotRow.width, t.PreflightScreenshotRow.height)
             .where(t.PreflightScreenshotRow.run_id == row.id)
-            .order_by(t.PreflightScreenshotRow.width)).tuples()) if full else ()
+            .order_by(t.PreflightScreenshotRow.width))) if full else ()
         overrides = tuple(_override(o) for o in self.db.scalars(
             select(t.PreflightOverrideRow).where(t.PreflightOverrideRow.run_id == row.id)
             .order_by(t.PreflightOverrideRow.id)))

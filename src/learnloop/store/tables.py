@@ -332,6 +332,10 @@ class SkillRow(Base):
     relevance: Mapped[int | None] = mapped_column(Integer)
     pulse_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     misconceptions: Mapped[list[Any]] = mapped_column(JsonDoc)
+    work_passed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    work_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rules: Mapped[list[Any]] = mapped_column(JsonDoc, default=list,
+                                             server_default=text("'[]'"))
 
 
 class LessonRow(Base):

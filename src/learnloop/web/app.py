@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,10 @@ from learnloop.web import errors, headers
 from learnloop.web.api import content as api_content
 from learnloop.web.api import loop as api_loop
 from learnloop.web.api import people as api_people
+from learnloop.web.api import preflight as api_preflight
+from learnloop.web.checkers import SharedCheckers
 from learnloop.web.pages import admin, author, home, learn, loop, signin
+from learnloop.web.pages import preflight as preflight_pages
 from learnloop.web.xapi import routes as xapi_routes
 
 HERE = Path(__file__).parent
@@ -46,7 +50,13 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     """`new_id` makes statement and step ids; `randomness` gives each request its generator
     (tests pass seeded ones)."""
     settings.check_production()
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.checkers.close()  # the warm Chromium and spamd of pre-flight
+
     app = FastAPI(
+        lifespan=lifespan,
         title="learnloop",
         version=__version__,
         description="Team training as a measured loop. JSON API for people, teams and content.",
@@ -64,6 +74,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.state.new_id = new_id
     app.state.random = randomness
     app.state.sentiment = sentiment.compound
+    app.state.checkers = SharedCheckers(settings)
 
     markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -85,7 +96,11 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.add_middleware(headers.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, loop.router, author.router,
-                   admin.router, api_people.router, api_content.router, api_loop.router,
+                   admin.router, preflight_pages.router, api_people.router,
+                   api_content.router, api_loop.router, api_preflight.router,
                    xapi_routes.router):
         app.include_router(router)
+    # The issue's unversioned name for the check, kept out of the schema: the same handler.
+    app.add_api_route("/api/preflight", api_preflight.check, methods=["POST"], status_code=201,
+                      include_in_schema=False)
     return app

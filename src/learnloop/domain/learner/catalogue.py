@@ -1,8 +1,9 @@
-"""What the projectors need to know about a pack: which skill each family and lesson trains."""
+"""What the projectors need to know about a pack: which skill each family and lesson trains,
+and which lesson teaches each pre-flight rule."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from learnloop.domain.content import variants
 from learnloop.domain.content.model import ItemFamily, ItemType, Pack
@@ -23,6 +24,12 @@ class Catalogue:
     lessons: dict[str, str]  # lesson -> skill
     sections: dict[str, frozenset[str]]  # lesson -> section slugs
     distinct: dict[str, tuple[int, ...]]  # family -> variants with distinct surfaces
+    rules: dict[str, str] = field(default_factory=dict)  # pre-flight rule -> its lesson
+
+    def rule_skill(self, rule: str) -> str | None:
+        """The skill a pre-flight rule's lesson trains, when the pack maps the rule."""
+        lesson = self.rules.get(rule)
+        return self.lessons.get(lesson) if lesson is not None else None
 
 
 def catalogue_of(pack: Pack) -> Catalogue:
@@ -38,7 +45,17 @@ def catalogue_of(pack: Pack) -> Catalogue:
         lessons={lesson.id: lesson.skill for lesson in pack.lessons},
         sections={lesson.id: frozenset(s.slug for s in lesson.sections)
                   for lesson in pack.lessons},
-        distinct={family.id: _distinct(family) for family in pack.families})
+        distinct={family.id: _distinct(family) for family in pack.families},
+        rules=_rule_lessons(pack))
+
+
+def _rule_lessons(pack: Pack) -> dict[str, str]:
+    """Each rule's lesson as `preflight.coaching_for` finds it: the rule's first mapping,
+    when that lesson is in the pack."""
+    first: dict[str, str] = {}
+    for mapping in pack.preflight.rules:
+        first.setdefault(mapping.rule, mapping.lesson)
+    return {rule: lesson for rule, lesson in first.items() if pack.lesson(lesson)}
 
 
 def _distinct(family: ItemFamily) -> tuple[int, ...]:

@@ -59,5 +59,28 @@ class Assigned:
     at: datetime
 
 
-Event = LessonLaunched | SectionViewed | LessonCompleted | Answered | PulseGiven | Assigned
+@dataclass(frozen=True, slots=True)
+class PreflightChecked:
+    """One pre-flight rule's result on a person's campaign: evidence from their work.
+
+    `skill` is the skill the statement names (None when it names only the pack: the pack's
+    rule-to-lesson mapping decides then). `attempt` is which pre-flight of the campaign this
+    was, 1 for the first; None when an outside tool did not say."""
+
+    pack: str
+    rule: str
+    skill: str | None
+    success: bool
+    at: datetime
+    attempt: int | None = 1
+
+    @property
+    def first_attempt(self) -> bool:
+        """Whether it shows the work as the person first handed it in (what counts)."""
+        return self.attempt is None or self.attempt == 1
+
+
+Event = (LessonLaunched | SectionViewed | LessonCompleted | Answered | PulseGiven | Assigned
+         | PreflightChecked)
+# What counts a week as active in learning. A pre-flight is work, not learning: it does not.
 LEARNER_ACTIONS = (LessonLaunched, SectionViewed, LessonCompleted, Answered, PulseGiven)

@@ -2,16 +2,20 @@
 
 In order of priority:
 
-1. due re-checks (memory says recall is about to drop below the target);
-2. remediation of a misconception seen in a recent answer and not cleared since: the lesson
+1. a pre-flight rule the learner's work failed twice (first pre-flights of two campaigns, with
+   no pass of it and no completion of its lesson since): the rule's lesson, then two questions
+   on it. It comes before due re-checks: it is a mistake made in real work, it is rare, and a
+   re-check a step late loses little (memory is scheduled from when it is answered);
+2. due re-checks (memory says recall is about to drop below the target);
+3. remediation of a misconception seen in a recent answer and not cleared since: the lesson
    section that corrects it, then two practice items that can reveal it again;
-3. when the learner said they are unsure (confidence 1 or 2) or mastery is low after a check:
+4. when the learner said they are unsure (confidence 1 or 2) or mastery is low after a check:
    practice on that skill, or its next lesson when one is left;
-4. the next lesson whose prerequisites are done, from the skill with the fewest lessons done
+5. the next lesson whose prerequisites are done, from the skill with the fewest lessons done
    (breadth first: every skill matters at work), in the pack's order;
-5. when mastery is high and the learner is confident: transfer items, the same skill in a new
+6. when mastery is high and the learner is confident: transfer items, the same skill in a new
    situation;
-6. otherwise practice on the weakest skill.
+7. otherwise practice on the weakest skill.
 
 The randomness (which families to draw among equals) is passed in.
 """
@@ -28,7 +32,8 @@ from enum import StrEnum
 from learnloop.domain.content.model import Context, ItemFamily, Lesson, Misconception, Pack
 from learnloop.domain.learner import mastery
 from learnloop.domain.learner.memory import FamilyMemory
-from learnloop.domain.learner.projection import LessonProgress, SkillState
+from learnloop.domain.learner.projection import LessonProgress, RuleFailures, SkillState
+from learnloop.domain.preflight.catalogue import BY_ID as RULES
 
 CHECK_ITEMS = 3
 PRACTICE_ITEMS = 2
@@ -53,6 +58,7 @@ class Step:
     section: str | None = None
     families: tuple[str, ...] = ()
     misconception: str | None = None
+    rule: str | None = None  # the pre-flight rule a remediation answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +71,14 @@ class LearnerView:
 
 
 def skill_probability(state: SkillState | None, at: datetime) -> float | None:
-    """The mastery shown to people: None until the first answer."""
-    if state is None or state.answers == 0:
+    """The mastery shown to people: None until the first answer or pre-flight check. While a
+    pre-flight rule of the skill has failed twice at work and not passed since, no higher than
+    just under the mastered line: work evidence of a gap has the last word on "mastered",
+    whatever the quizzes say."""
+    if state is None or state.evidence_count == 0:
         return None
-    return mastery.probability(state.evidence, at)
+    p = mastery.probability(state.evidence, at)
+    return min(p, mastery.WORK_GAP_CEILING) if state.work_gap else p
 
 
 def percent(p: float) -> str:
@@ -146,6 +156,10 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
     skills = {s.id: s for s in pack.skills}
     families = {f.id: f for f in pack.families}
     name = {sid: s.name for sid, s in skills.items()}
+
+    step = _work_remediation(pack, view, rng, last_family)
+    if step is not None:
+        return step
 
     due = sorted(((m.due, fid) for fid, m in view.memories.items()
                   if m.due <= at and fid in families))
@@ -259,6 +273,54 @@ def _remediation(pack: Pack, view: LearnerView, at: datetime, rng: random.Random
                 f"You {label_of(misconception)}: here is {where}, then "
                 f"{len(practice)} practice item{'s' if len(practice) != 1 else ''}.",
                 lesson=lesson.id, section=slug, families=practice, misconception=mid)
+
+
+def times(count: int) -> str:
+    """'once', 'twice', '3 times'."""
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+
+
+def rule_lesson(pack: Pack, rule: str) -> Lesson | None:
+    """The lesson the pack's `preflight.yaml` gives a rule (as `preflight.coaching_for`)."""
+    lesson = next((m.lesson for m in pack.preflight.rules if m.rule == rule), None)
+    return pack.lesson(lesson) if lesson else None
+
+
+def targeted_families(pack: Pack, lesson: Lesson, rng: random.Random,
+                      avoid: str | None = None) -> tuple[str, ...]:
+    """Two questions on a lesson: families linked to it first, then others of its skill."""
+    standard = [f for f in pack.families if f.context is Context.STANDARD]
+    own = [f for f in standard if f.lesson == lesson.id]
+    if len(own) >= PRACTICE_ITEMS:
+        return _pick(own, PRACTICE_ITEMS, rng, {avoid or ""})
+    rest = [f for f in standard if f.skill == lesson.skill and f not in own]
+    extra = _pick(rest, PRACTICE_ITEMS - len(own), rng, {avoid or ""}) if rest else ()
+    return tuple(f.id for f in own) + extra
+
+
+def _work_remediation(pack: Pack, view: LearnerView, rng: random.Random,
+                      last_family: str | None) -> Step | None:
+    """The rule failing again and again at work (the latest failure first): its lesson and a
+    targeted check. A rule the pack gives no lesson gets none; the report's fix coaches it."""
+    failing: list[tuple[datetime, str, RuleFailures]] = sorted(
+        ((found.last_failed_at, rid, found) for state in view.skills.values()
+         for rid, found in state.repeated_failures), key=lambda x: (x[0], x[1]), reverse=True)
+    for _, rid, found in failing:
+        lesson = rule_lesson(pack, rid)
+        if lesson is None:
+            continue
+        progress = view.lessons.get(lesson.id)
+        if progress is not None and progress.completed_at is not None and \
+                progress.completed_at >= found.last_failed_at:
+            continue  # put right already (the projector clears it too)
+        families = targeted_families(pack, lesson, rng, last_family)
+        title = RULES[rid].title if rid in RULES else rid
+        then = f", then {questions(len(families))} on it" if families else ""
+        return Step(StepKind.REMEDIATION, lesson.skill,
+                    f"You failed \u201c{title}\u201d in pre-flight {times(found.failures)}: "
+                    f"here is the {lesson.minutes}-minute lesson \u201c{lesson.title}\u201d"
+                    f"{then}.", lesson=lesson.id, families=families, rule=rid)
+    return None
 
 
 def _probes(family: ItemFamily, mid: str) -> bool:

@@ -17,10 +17,16 @@ from learnloop.domain.learner.events import (
     Answered,
     LessonCompleted,
     LessonLaunched,
+    PreflightChecked,
     PulseGiven,
     SectionViewed,
 )
 from learnloop.domain.learner.memory import FamilyMemory
+
+# The same rule failed this many times on first pre-flights of campaigns is a gap: with no
+# pass of it and no completion of its lesson since, the micro loop remediates it; with no pass
+# of it since, the skill is not shown as mastered (`policy.skill_probability`).
+REPEATED_FAILURES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,31 @@ class MisconceptionSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleFailures:
+    """A pre-flight rule that failed on this person's work (first pre-flights of campaigns).
+
+    `failures` counts since the rule was last put right: passed, or its lesson completed
+    (`cleared_at`). `since_pass` counts since it last passed (`passed_at`): a lesson teaches,
+    but only passing at work shows the gap is closed."""
+
+    failures: int
+    since_pass: int
+    last_failed_at: datetime
+    cleared_at: datetime | None = None
+    passed_at: datetime | None = None
+
+    @property
+    def repeated(self) -> bool:
+        """Failed again and again since it was last put right: time for its lesson."""
+        return self.failures >= REPEATED_FAILURES
+
+    @property
+    def open_gap(self) -> bool:
+        """Failed again and again since it last passed: the skill is not mastered."""
+        return self.since_pass >= REPEATED_FAILURES
+
+
+@dataclass(frozen=True, slots=True)
 class SkillState:
     evidence: mastery.Evidence = field(default_factory=mastery.Evidence)
     answers: int = 0
@@ -43,9 +74,32 @@ class SkillState:
     relevance: int | None = None
     pulse_at: datetime | None = None
     misconceptions: tuple[tuple[str, MisconceptionSeen], ...] = ()
+    # pre-flight rule results on first pre-flights of campaigns: evidence from work
+    work_passed: int = 0
+    work_failed: int = 0
+    rules: tuple[tuple[str, RuleFailures], ...] = ()
 
     def misconception(self, mid: str) -> MisconceptionSeen | None:
         return next((seen for key, seen in self.misconceptions if key == mid), None)
+
+    def rule(self, rule_id: str) -> RuleFailures | None:
+        return next((found for key, found in self.rules if key == rule_id), None)
+
+    @property
+    def evidence_count(self) -> int:
+        """Answers and work checks: nothing to estimate from while it is 0."""
+        return self.answers + self.work_passed + self.work_failed
+
+    @property
+    def repeated_failures(self) -> tuple[tuple[str, RuleFailures], ...]:
+        """The rules failing again and again on this skill, not put right since."""
+        return tuple((rid, found) for rid, found in self.rules if found.repeated)
+
+    @property
+    def work_gap(self) -> bool:
+        """Whether a rule of this skill failed again and again at work and has not passed
+        since."""
+        return any(found.open_gap for _, found in self.rules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +137,55 @@ def answered_skill(current: SkillState, event: Answered, facts: FamilyFacts) -> 
         correct=current.correct + (1 if event.success else 0),
         misconceptions=tuple(sorted(seen.items())),
     )
+
+
+def checked_skill(current: SkillState, event: PreflightChecked) -> SkillState:
+    """A rule's result on a campaign's first pre-flight: mastery evidence with the work
+    weights, the work counts, and the rule's run of failures. A later pre-flight of the same
+    campaign changes nothing: the author had the report and its fixes by then."""
+    if not event.first_attempt:
+        return current
+    rules = dict(current.rules)
+    before = rules.get(event.rule)
+    if event.success:
+        if before is not None and event.at >= before.last_failed_at:
+            rules[event.rule] = replace(
+                before, failures=0, since_pass=0, passed_at=event.at,
+                cleared_at=max(event.at, before.cleared_at or event.at))
+    elif before is None:
+        rules[event.rule] = RuleFailures(1, 1, event.at)
+    elif before.passed_at is not None and event.at < before.passed_at:
+        pass  # a failure from before the rule last passed, arriving late
+    else:
+        late = before.cleared_at is not None and event.at < before.cleared_at
+        rules[event.rule] = replace(
+            before, failures=before.failures + (0 if late else 1),
+            since_pass=before.since_pass + 1,
+            last_failed_at=max(event.at, before.last_failed_at))
+    weight = mastery.WORK_PASS_WEIGHT if event.success else mastery.WORK_FAIL_WEIGHT
+    return replace(
+        current,
+        evidence=mastery.observe(current.evidence, 1.0 if event.success else 0.0, event.at,
+                                 weight),
+        work_passed=current.work_passed + (1 if event.success else 0),
+        work_failed=current.work_failed + (0 if event.success else 1),
+        rules=tuple(sorted(rules.items())),
+    )
+
+
+def lesson_cleared_skill(current: SkillState, rules: frozenset[str],
+                         at: datetime) -> SkillState:
+    """The lesson behind these rules completed at `at`: their runs of failures start again
+    (not their failures since the last pass). A failure after `at` (the completion arrived
+    late) keeps its run."""
+    changed = dict(current.rules)
+    for rid, found in current.rules:
+        if rid in rules and found.failures and found.last_failed_at <= at:
+            changed[rid] = replace(found, failures=0,
+                                   cleared_at=max(at, found.cleared_at or at))
+    if changed == dict(current.rules):
+        return current
+    return replace(current, rules=tuple(sorted(changed.items())))
 
 
 def pulsed_skill(current: SkillState, event: PulseGiven) -> SkillState:

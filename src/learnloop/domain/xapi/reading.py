@@ -2,7 +2,8 @@
 
 This is the one door into the learner model: our own statements and an outside tool's take the
 same path. An outside statement is read generously: an answer on a known item family counts
-when it has `result.success` or `result.score.scaled`; a completion of a known lesson counts.
+when it has `result.success` or `result.score.scaled`; a completion of a known lesson counts;
+a pre-flight rule's result counts when its grouping names a pack (or a pack's skill).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from learnloop.domain.learner.events import (
     Event,
     LessonCompleted,
     LessonLaunched,
+    PreflightChecked,
     PulseGiven,
     SectionViewed,
 )
@@ -148,16 +150,54 @@ def read_event(statement: Json) -> tuple[str, Event] | None:
                 ref.pack, on if on in ("lesson", "check") else
                 "lesson" if ref.kind == "lesson" else "check", ref.lesson, ref.skill,
                 at, confidence, relevance, _finite(sentiment))
+    elif verb_id in _RULE_VERBS and ref.kind == "rule" and ref.rule:
+        event = _preflight_checked(ref, verb_id, result, context, at)
     elif verb_id == profile.ASSIGNED.id:
         event = Assigned(ref.pack, at)
     return (ref.org, event) if event is not None else None
 
 
+def _grouping(context: Json) -> list[ActivityRef]:
+    activities = context.get("contextActivities")
+    found = activities.get("grouping") if isinstance(activities, dict) else None
+    items = found if isinstance(found, list) else [found] if isinstance(found, dict) else []
+    refs = []
+    for item in items:
+        iri = item.get("id") if isinstance(item, dict) else None
+        ref = profile.parse_activity(iri) if isinstance(iri, str) else None
+        if ref is not None:
+            refs.append(ref)
+    return refs
+
+
+def _preflight_checked(ref: ActivityRef, verb_id: str, result: Json, context: Json,
+                       at: datetime) -> PreflightChecked | None:
+    """A rule's result: its pack and skill from the grouping (the skill, else the pack, of
+    the same organisation), success from `result.success` or else the verb."""
+    assert ref.rule is not None
+    grouping = [g for g in _grouping(context) if g.org == ref.org]
+    skill = next((g for g in grouping if g.kind == "skill" and g.skill), None)
+    pack = skill or next((g for g in grouping if g.kind == "pack"), None)
+    if pack is None:
+        return None  # about no pack: stored, but it changes no learner state
+    success = result.get("success")
+    if not isinstance(success, bool):
+        success = verb_id == profile.PASSED.id
+    attempt = _extensions(context).get(Extension.CAMPAIGN_ATTEMPT.value)
+    if not (isinstance(attempt, int) and not isinstance(attempt, bool) and attempt >= 1):
+        attempt = None
+    return PreflightChecked(pack.pack, ref.rule, skill.skill if skill else None, success, at,
+                            attempt)
+
+
+# A rule's result is ADL's "passed" or "failed".
+_RULE_VERBS = frozenset({profile.PASSED.id, profile.FAILED.id})
+
 # An outside tool may say "answered" or ADL's "attempted"/"passed"/"failed" about an item.
 _ANSWER_VERBS = frozenset({
     profile.ANSWERED.id,
     "http://adlnet.gov/expapi/verbs/attempted",
-    "http://adlnet.gov/expapi/verbs/passed",
-    "http://adlnet.gov/expapi/verbs/failed",
+    profile.PASSED.id,
+    profile.FAILED.id,
     "http://adlnet.gov/expapi/verbs/responded",
 })
