@@ -271,4 +271,5 @@ def test_results_are_evidence_and_a_repeated_failure_reaches_the_queue(  # type:
     step = app_client.get("/api/v1/me/next-step", headers=ann).json()
     assert step["kind"] == "remediation"
     assert step["lesson"] == "images-and-alt-text"
-    assert "Alt text on images" in step["reason"] and "twice" in step["reason"]
+    assert "Alt text on images" in step["reason"]
+    assert "twice" in step["reason"]
