@@ -89,8 +89,10 @@ def test_any_text_as_html_never_crashes(html: str) -> None:
                     lambda inner: st.lists(inner, max_size=4)
                     | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=30))
 def test_any_json_as_an_artifact_is_an_artifact_or_a_clear_error(data: object) -> None:
+    problems = []
     try:
         artifact_from_data(data, "body")
     except InvalidInput as exc:
-        assert exc.problems
-        assert all(p.message for p in exc.problems)
+        problems = exc.problems
+        assert problems, "an InvalidInput always says what is wrong"
+    assert all(p.message and p.where for p in problems)
