@@ -140,3 +140,29 @@ def test_every_checker_runs_for_real(tmp_path: Path) -> None:
     assert sorted(p.name for p in shots.iterdir()) == ["cerberus-responsive-375.png",
                                                       "cerberus-responsive-600.png"]
     assert (shots / "cerberus-responsive-375.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_record_keeps_the_run_as_the_owners_evidence(run, repos, good: Path,  # type: ignore[no-untyped-def]
+                                                     tmp_path: Path) -> None:
+    from learnloop.demo import DEMO_PACK
+
+    assert run("org", "create", "acme", "Acme Ltd").exit_code == 0
+    roster = tmp_path / "people.csv"
+    roster.write_text("email,name\nana.lopez@northwind.co.uk,Ana Lopez\n")
+    assert run("users", "import", str(roster), "--org", "acme").exit_code == 0
+    assert run("content", "import", str(DEMO_PACK), "--org", "acme").exit_code == 0
+    good.write_text(good.read_text().replace(' alt="Northwind Outdoor"', ""))
+    result = run("preflight", "--record", "--org", "acme", "--no-visual", "--no-spam",
+                 str(good))
+    assert result.exit_code == 6, result.output
+    assert "recorded" in result.stderr
+    assert "for ana.lopez@northwind.co.uk (attempt 1" in result.stderr
+    with repos() as r:
+        org = r.people.organisation_by_slug("acme")
+        ana = r.people.person_by_email(org.id, "ana.lopez@northwind.co.uk")
+        [kept] = r.preflight.runs(org.id, author_id=ana.id)
+        assert kept.verdict == "blocked"
+        rules = [s["object"]["id"].rsplit("/", 1)[-1] for s in r.statements.stream_person(ana.id)]
+        assert "T2" in rules
+    refused = run("preflight", "--record", "--config", str(good), str(good), db=False)
+    assert refused.exit_code == 2

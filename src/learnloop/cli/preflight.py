@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 import click
 import yaml
+from rich.markup import escape
 
 from learnloop.artifacts.reader import KINDS, read_artifact, sidecar_for
 from learnloop.cli.output import (
@@ -25,15 +27,19 @@ from learnloop.cli.output import (
     EXIT_OK,
     console,
     errors,
+    handled,
     progress,
     show_problems,
 )
 from learnloop.cli.preflight_report import print_report
+from learnloop.cli.runtime import DB_OPTION, ORG_OPTION
 from learnloop.domain.content.model import Pack
 from learnloop.domain.errors import InvalidInput
+from learnloop.domain.preflight.artifact import Artifact
 from learnloop.domain.preflight.checkers import CheckFailed, SpamChecker
 from learnloop.domain.preflight.config import PreflightConfig, config_from_data
 from learnloop.domain.preflight.export import FORMAT, report_data
+from learnloop.domain.preflight.report import Report
 from learnloop.domain.problems import Problem
 from learnloop.services.preflight import Checkers, run_preflight
 
@@ -104,6 +110,42 @@ def _meta(campaign: Any) -> str:
     return " · ".join(p for p in parts if p)
 
 
+class _Recorder:
+    """Runs kept in the database: each in its own transaction, as the operator."""
+
+    def __init__(self, database_url: str | None, org_slug: str | None) -> None:
+        from learnloop.cli.runtime import Runtime, pick_organisation
+        from learnloop.packs.cache import PackCache
+        from learnloop.services.preflight_runs import coaching_pack
+        from learnloop.store.unit import transaction
+
+        self.runtime = Runtime.start(database_url)
+        self.cache = PackCache()
+        with handled(), transaction(self.runtime.sessions) as repos:
+            self.org = pick_organisation(repos, org_slug)
+            loaded = coaching_pack(repos, self.cache.loader(repos.content), self.org.id)
+        self.pack = loaded.pack if loaded else None
+
+    def submit(self, artifact: Artifact, checkers: Checkers) -> Report:
+        from learnloop.services.preflight_runs import submit
+        from learnloop.store.unit import transaction
+
+        with handled(), transaction(self.runtime.sessions) as repos:
+            done = submit(repos, self.cache.loader(repos.content), self.org, None, None,
+                          artifact, checkers, datetime.now(UTC), lambda: str(uuid.uuid4()))
+        if done.author is None:
+            errors.print(f"[yellow]warning[/yellow] {escape(artifact.source)}: kept, but as "
+                         "nobody's evidence: set campaign.owner to a member's email",
+                         soft_wrap=True)
+        else:
+            errors.print(f"recorded {escape(artifact.source)} for {escape(done.author.email)} "
+                         f"(attempt {done.run.attempt}, run {done.run.id})", soft_wrap=True)
+        return done.report
+
+    def close(self) -> None:
+        self.runtime.close()
+
+
 @click.command("preflight")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
@@ -120,16 +162,27 @@ def _meta(campaign: Any) -> str:
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day to check as of (default: today).")
 @click.option("--verbose", "-v", is_flag=True, help="Explain tips too.")
+@click.option("--record", is_flag=True, help="Keep each run in the database as evidence about "
+              "the campaign's owner, with the organisation's settings and pack.")
+@ORG_OPTION
+@DB_OPTION
 def preflight_command(paths: tuple[Path, ...], as_json: bool, config_path: Path | None,
                       pack_path: Path | None, no_visual: bool, no_spam: bool, shots: Path | None,
-                      strict: bool, today: datetime | None, verbose: bool) -> None:
-    """Check campaign emails before they launch: .html (with a .yaml sidecar), .eml or .json."""
+                      strict: bool, today: datetime | None, verbose: bool, record: bool,
+                      org_slug: str | None, database_url: str | None) -> None:
+    """Check campaign emails before they launch: .html (with a .yaml sidecar), .eml or .json.
+
+    Without --record nothing is stored and no database is needed."""
+    if record and (config_path or pack_path or today):
+        raise click.UsageError("--record uses the organisation's own settings, pack and "
+                               "clock; leave out --config, --pack and --today")
     try:
         config = _config(config_path)
     except InvalidInput as exc:
         show_problems(exc.problems)
         sys.exit(EXIT_INVALID)
-    pack = _pack(pack_path)
+    recorder = _Recorder(database_url, org_slug) if record else None
+    pack = recorder.pack if recorder else _pack(pack_path)
     day: date = today.date() if today else datetime.now(UTC).date()
     files = list(_files(paths))
     unreadable = 0
@@ -152,7 +205,10 @@ def preflight_command(paths: tuple[Path, ...], as_json: bool, config_path: Path 
                                           "line": p.line} for p in exc.problems]})
                 bar.advance(task)
                 continue
-            report = run_preflight(artifact, config, checkers, day)
+            if recorder is not None:
+                report = recorder.submit(artifact, checkers)
+            else:
+                report = run_preflight(artifact, config, checkers, day)
             blocked += report.blocked
             warned += bool(report.warned)
             if shots is not None:
@@ -165,6 +221,8 @@ def preflight_command(paths: tuple[Path, ...], as_json: bool, config_path: Path 
                 print_report(console, report, pack, meta=_meta(artifact.campaign),
                              verbose=verbose)
             bar.advance(task)
+    if recorder is not None:
+        recorder.close()
     if as_json:
         click.echo(json.dumps({"format": FORMAT, "reports": out}, indent=2))
     elif len(files) > 1:
