@@ -48,17 +48,25 @@ class Checkers:
     spam_budget_s: float = 15.0
 
 
+_CLOSERS = frozenset({"if", "else", "endif", "end", "each", "unless", "for", "endfor", "with",
+                      "elif", "elseif", "endunless", "endwith"})
+
+
 def sample_for(artifact: Artifact, tags: list[MergeTag]) -> Mapping[str, str]:
     """The preview's sample contact: the artifact's own sample over the default one, the
-    subject and preheader for the tags that show them, and a made-up value for every other
-    field a tag names, so that the preview has no raw tags unless one is broken."""
+    subject and preheader for the tags that show them, a made-up value for every other field
+    a tag names (loop items included), and every field a section depends on set, so that the
+    preview shows the whole email and has no raw tags unless one is broken."""
     sample: dict[str, str] = {}
     for tag in tags:
-        if tag.kind == "variable" and not tag.in_loop:
-            last = tag.name.rsplit(".", 1)[-1]
+        last = tag.name.rsplit(".", 1)[-1]
+        if tag.kind == "variable":
             looks_like_link = last.lower().endswith(("url", "link", "href"))
             sample[last] = (f"{PREVIEW_HOST}/{last}" if looks_like_link
                             else last.replace("_", " ").strip().capitalize() or "Sample")
+        elif tag.kind == "block" and last.isidentifier() and last.lower() not in _CLOSERS:
+            # A section shown only when a field is set: show it, as most recipients see it.
+            sample.setdefault(last, "yes")
     sample.update(DEFAULT_SAMPLE)
     email = artifact.email
     if email.subject:

@@ -68,7 +68,7 @@ def postal_address(artifact: Artifact, page: Page, tags: list[MergeTag],
         "confirm it with an override; otherwise add it to the footer.", "footer")])
 
 
-def opt_out(artifact: Artifact, dests: list[Destination], tags: list[MergeTag],
+def opt_out(artifact: Artifact, page: Page, dests: list[Destination], tags: list[MergeTag],
             config: PreflightConfig) -> RuleResult | None:
     severity = _sev(config, "C2", Severity.FAIL)
     if severity is None:
@@ -89,7 +89,7 @@ def opt_out(artifact: Artifact, dests: list[Destination], tags: list[MergeTag],
             return result_of("C2", [Finding("C2", severity, "The unsubscribe link goes nowhere "
                                             "yet.", bad[0].link.label())])
         return result_of("C2", [])
-    if "unsubscribe" in roles or tag_links:
+    if "unsubscribe" in roles or tag_links or "unsubscribe" in page.esp_tags:
         return result_of("C2", [Finding("C2", Severity.COACH, "The opt-out is the ESP's merge "
                                         "tag; make sure its link text says 'Unsubscribe'.",
                                         "footer")])

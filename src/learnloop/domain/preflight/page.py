@@ -16,8 +16,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _SPACE = re.compile(r"\s+")
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?![.\d])"
-                     r"|mso-hide\s*:\s*all|opacity\s*:\s*0(?![.\d])"
-                     r"|font-size\s*:\s*[01](?:px)?\s*(?:;|$|!)", re.IGNORECASE)
+                     r"|mso-hide\s*:\s*all|opacity\s*:\s*0(?![.\d])", re.IGNORECASE)
+_TINY = re.compile(r"font-size\s*:\s*[01](?:px)?\s*(?:;|$|!)", re.IGNORECASE)
 _DRAW_OUT = ("script", "style", "head", "noscript", "template", "title")
 MAX_TEXT = 200_000
 
@@ -27,7 +27,19 @@ def squash(text: str) -> str:
 
 
 def is_hidden_style(style: str) -> bool:
-    return bool(_HIDDEN.search(style))
+    return bool(_HIDDEN.search(style) or _TINY.search(style))
+
+
+def is_hidden(node: LexborNode, style: str) -> bool:
+    """Hidden from readers. A font size of 0 or 1 px hides an element only when nothing inside
+    it sets its own size: templates put `font-size:0` on layout cells (against gaps between
+    inline blocks) and reset it in the children."""
+    if _HIDDEN.search(style):
+        return True
+    if not _TINY.search(style):
+        return False
+    return not any(_TINY.sub("", _attrs(child).get("style", "")).lower().count("font-size")
+                   for child in node.css("[style]") if child is not node)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +95,14 @@ class Page:
     styles: str  # every <style> block, joined
     inline_styles: str  # every style attribute, joined
     forbidden: tuple[str, ...]  # tags email must not carry: script, form, iframe, object ...
+    esp_tags: tuple[str, ...]  # Campaign Monitor's own elements: unsubscribe, webversion ...
     title: str
     has_html_tag: bool
     parse_ok: bool
 
 
+ESP_TAGS = ("unsubscribe", "webversion", "forwardtoafriend", "preferences", "currentday",
+            "currentmonthname", "currentyear")
 FORBIDDEN_TAGS = ("script", "form", "iframe", "object", "embed", "applet", "frame", "frameset")
 
 
@@ -141,7 +156,7 @@ def read_page(html: str) -> Page:
     for node in tree.css("[style]"):
         style = _attrs(node).get("style", "")
         inline.append(style)
-        if is_hidden_style(style) and len(hidden) < 20:
+        if is_hidden(node, style) and len(hidden) < 20:
             text = _text(node)
             if text:
                 hidden.append(Hidden(text, style, _attrs(node).get("class", "")))
@@ -154,12 +169,13 @@ def read_page(html: str) -> Page:
         for node in visible.css(", ".join(_DRAW_OUT)):
             node.decompose()
         for node in visible.css("[style]"):
-            if is_hidden_style(_attrs(node).get("style", "")):
+            if is_hidden(node, _attrs(node).get("style", "")):
                 node.decompose()
         text = _text(visible)
         footer_text = _footer(text)
+    esp = tuple(sorted({n.tag for n in tree.css(", ".join(ESP_TAGS)) if n.tag}))
     return Page(tuple(links), tuple(images), text, footer_text, tuple(hidden), metas, styles,
-                "\n".join(inline), forbidden, title, "<html" in html[:5000].lower(),
+                "\n".join(inline), forbidden, esp, title, "<html" in html[:5000].lower(),
                 body is not None)
 
 
