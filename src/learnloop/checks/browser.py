@@ -441,7 +441,10 @@ FOOTER_WORDS = (
     "\u00a9", r"copyright", r"you (are )?receiv(ed|ing) this", r"you['\u2019]re receiving",
     r"why did i get this", r"no longer (wish|want) to receive", r"this email was sent to",
     r"sent to you because")
-FOOTER_LINKS = (r"unsub", r"opt-?out", r"preferences", r"\*\|UPDATE_PROFILE\|\*")
+# A row of social-network links in the lower part of an email is part of its footer band.
+FOOTER_LINKS = (r"unsub", r"opt-?out", r"preferences", r"\*\|UPDATE_PROFILE\|\*",
+                r"(^|[/.])(facebook|twitter|x|instagram|linkedin|youtube|pinterest|tiktok)"
+                r"\.com(/|$)")
 HEADER_WORDS = (
     r"view (this |it |the )?(email |message |newsletter )?(in|on) (your |a |the )?(web )?browser",
     r"view (it |this |this email )?online", r"web version", r"online version",

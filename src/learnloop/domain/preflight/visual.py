@@ -253,6 +253,9 @@ def _sample(run: TextRun) -> str:
     return f"{_px(run.font_px)}: {run.sample!r}" if run.sample else _px(run.font_px)
 
 
+MIN_BODY_CHARS = 300  # below this, the share of small text is a tip, not a failure
+
+
 def _small_text(m: Measurement, severity: Severity, config: PreflightConfig) -> list[Finding]:
     t = config.thresholds
     body = [r for r in m.texts if r.region is Region.BODY and r.chars > 0]
@@ -265,10 +268,14 @@ def _small_text(m: Measurement, severity: Severity, config: PreflightConfig) -> 
     findings: list[Finding] = []
     if share >= t.small_text_share:
         worst = _example(small)
+        # With a few lines of body text one small line decides the share: say so as a tip.
+        enough = total >= MIN_BODY_CHARS
         findings.append(Finding(
-            "T3", severity,
+            "T3", severity if enough else Severity.COACH,
             f"{share:.0%} of the body text is under {_px(t.body_text_px)} at {m.width} px "
-            f"(at most {t.small_text_share:.0%} may be)",
+            f"(at most {t.small_text_share:.0%} may be)"
+            + ("" if enough else f"; with only {total} characters of body text in the "
+               "preview that share says little, so check the real content"),
             where=worst.path, evidence=_sample(worst), width=m.width))
     for run in tiny:
         findings.append(Finding(
