@@ -136,9 +136,16 @@ def test_a_rule_turned_off_is_left_out() -> None:
 
 
 def test_a_fifth_of_the_body_text_under_13_px_fails() -> None:
-    result = judged([measured(texts=(text(80, 16), text(20, 12)))], "T3")
+    result = judged([measured(texts=(text(800, 16), text(200, 12)))], "T3")
     assert result.outcome is Outcome.FAILED
     assert result.findings[0].message.startswith("20% of the body text is under 13 px")
+
+
+def test_a_few_lines_of_body_text_are_too_little_to_fail_on_a_share() -> None:
+    result = judged([measured(texts=(text(80, 16), text(120, 12)))], "T3")
+    assert result.outcome is Outcome.PASSED
+    assert result.findings[0].severity is Severity.COACH
+    assert "only 200 characters of body text" in result.findings[0].message
 
 
 def test_a_little_small_body_text_passes() -> None:
@@ -169,12 +176,12 @@ def test_the_header_strip_is_not_body_text() -> None:
 
 
 def test_text_thresholds_are_the_organisations() -> None:
-    texts = (text(70, 16), text(30, 12))
+    texts = (text(700, 16), text(300, 12))
     assert judged([measured(texts=texts)], "T3").outcome is Outcome.FAILED
     loose = config(thresholds=Thresholds(small_text_share=0.5))
     assert judged([measured(texts=texts)], "T3", loose).outcome is Outcome.PASSED
     strict = config(thresholds=Thresholds(body_text_px=17, small_text_share=0.9))
-    assert judged([measured(texts=(text(100, 16),))], "T3", strict).outcome is Outcome.FAILED
+    assert judged([measured(texts=(text(1000, 16),))], "T3", strict).outcome is Outcome.FAILED
 
 
 def test_text_size_can_be_made_a_warning() -> None:
