@@ -29,7 +29,7 @@ T2 (alt text) is decided by the static check on the HTML; a rendering adds nothi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -301,18 +301,28 @@ def _judge_text_size(measurements: Sequence[Measurement], config: PreflightConfi
     """T3: fail when at least `small_text_share` of the visible body text (header strip and
     footer excluded) is under `body_text_px`, or any of it is under `body_text_min_px`. Small
     footer text is coaching, reported once (at the first width where it occurs)."""
-    severity = config.severity("T3", Severity.FAIL)
+    return _per_width("T3", Severity.FAIL, measurements, config, _small_text, _small_footer)
+
+
+Each = Callable[[Measurement, Severity, PreflightConfig], list[Finding]]
+Once = Callable[[Measurement, PreflightConfig], Finding | None]
+
+
+def _per_width(rule: str, default: Severity, measurements: Sequence[Measurement],
+               config: PreflightConfig, each: Each, once: Once) -> RuleResult:
+    """`each` width's findings, and the first width's `once` note (a tip said once)."""
+    severity = config.severity(rule, default)
     assert severity is not None
     findings: list[Finding] = []
-    footer_noted = False
+    noted = False
     for m in measurements:
-        findings += _small_text(m, severity, config)
-        if not footer_noted:
-            note = _small_footer(m, config)
+        findings += each(m, severity, config)
+        if not noted:
+            note = once(m, config)
             if note is not None:
                 findings.append(note)
-                footer_noted = True
-    return result_of("T3", findings)
+                noted = True
+    return result_of(rule, findings)
 
 
 # T4 -------------------------------------------------------------------------------------------
@@ -399,18 +409,7 @@ def _judge_tap_targets(measurements: Sequence[Measurement],
     """T4: warn on standalone links under `tap_min_px` wide or tall (WCAG 2.2 SC 2.5.8: links
     inside a sentence, and small links with room around them, are exempt); coach when the
     main call to action is under `cta_min_px` tall (once, at the first width)."""
-    severity = config.severity("T4", Severity.WARN)
-    assert severity is not None
-    findings: list[Finding] = []
-    cta_noted = False
-    for m in measurements:
-        findings += _tap_targets(m, severity, config)
-        if not cta_noted:
-            note = _small_cta(m, config)
-            if note is not None:
-                findings.append(note)
-                cta_noted = True
-    return result_of("T4", findings)
+    return _per_width("T4", Severity.WARN, measurements, config, _tap_targets, _small_cta)
 
 
 # All ------------------------------------------------------------------------------------------
