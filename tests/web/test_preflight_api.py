@@ -273,3 +273,21 @@ def test_results_are_evidence_and_a_repeated_failure_reaches_the_queue(  # type:
     assert step["lesson"] == "images-and-alt-text"
     assert "Alt text on images" in step["reason"]
     assert "twice" in step["reason"]
+
+
+def test_the_first_pass_rate_per_skill(app_client: TestClient, token_for,  # type: ignore[no-untyped-def]
+                                       seeded: dict[str, int]) -> None:
+    ann, bob, lead = token_for("ann"), token_for("bob"), token_for("lead")
+    broken = GOOD_HTML.replace(b' alt="Northwind Outdoor"', b"")
+    upload(app_client, ann, broken, sidecar())
+    upload(app_client, ann, GOOD_HTML, sidecar())  # the same campaign again: not a first pass
+    rates = {r["skill"]: r for r in app_client.get("/api/v1/preflight/first-pass",
+                                                    headers=ann).json()}
+    template_qa = rates["template-qa"]
+    assert template_qa["checks"] > template_qa["passed"]  # T2 failed on the first pass
+    assert rates["compliance"]["rate"] == 1.0
+    url = f"/api/v1/preflight/first-pass?person_id={seeded['ann']}"
+    assert app_client.get(url, headers=lead).status_code == 200  # ann's manager
+    assert app_client.get(url, headers=bob).status_code == 403
+    assert app_client.get("/api/v1/preflight/first-pass?person_id=0",
+                          headers=ann).status_code == 400

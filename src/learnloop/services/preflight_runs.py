@@ -17,6 +17,7 @@ from learnloop.domain.people import Organisation, Person
 from learnloop.domain.preflight.artifact import Artifact
 from learnloop.domain.preflight.coaching import first_time_lessons
 from learnloop.domain.preflight.config import PreflightConfig, config_from_data, config_to_data
+from learnloop.domain.preflight.evidence import FirstPassRate
 from learnloop.domain.preflight.export import report_data
 from learnloop.domain.preflight.reading import artifact_to_data
 from learnloop.domain.preflight.report import Report
@@ -34,7 +35,7 @@ from learnloop.services.ports import (
     StoredRun,
 )
 from learnloop.services.preflight import Checkers, run_preflight
-from learnloop.services.preflight_evidence import record_preflight
+from learnloop.services.preflight_evidence import first_pass_rates, record_preflight
 
 MIN_REASON = 10
 MAX_REASON = 2000
@@ -195,3 +196,15 @@ def save_settings(repo: PreflightRepo, org: Organisation, actor: Actor | None, d
     config = config_from_data(data, "body")
     repo.save_settings(org.id, config_to_data(config), actor.person_id if actor else None, now)
     return config
+
+
+def first_pass(store: PreflightStore, packs: PackLoader, org: Organisation, actor: Actor,
+               person_id: int | None = None) -> list[FirstPassRate]:
+    """A person's first-pass rate per skill: yours, or (managers of them, admins) a report's."""
+    target = person_id if person_id is not None else actor.person_id
+    require(actor, Action.VIEW_PERSON, Target(org.id, target))
+    person = store.people.person(org.id, target)
+    if person is None:
+        raise NotFound(f"no person {target}")
+    return first_pass_rates(store.statements, store.people, org, person=person,
+                            catalogues=catalogues(store, packs, org.id))

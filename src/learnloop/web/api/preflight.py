@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 
 from learnloop.domain.errors import NotFound
 from learnloop.domain.preflight.artifact import Artifact
 from learnloop.domain.preflight.config import config_to_data
 from learnloop.services import preflight_runs
 from learnloop.web.api.people import ERRORS
-from learnloop.web.deps import UUID_PATTERN, CurrentUser, NowDep, ReposDep
+from learnloop.web.deps import MAX_ID, UUID_PATTERN, CurrentUser, NowDep, ReposDep
 from learnloop.web.preflight_common import artifact_from_request, run_data
 
 router = APIRouter(prefix="/api/v1/preflight", tags=["pre-flight"], responses=ERRORS)
@@ -93,6 +93,20 @@ def add_override(run_id: RunId, repos: ReposDep, user: CurrentUser, now: NowDep,
     run = preflight_runs.override(repos.preflight, org, user.actor, user.person.id, run_id,
                                   rule, reason, now)
     return run_data(run)
+
+
+@router.get("/first-pass")
+def first_pass(request: Request, repos: ReposDep, user: CurrentUser,
+               person_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+               ) -> list[dict[str, Any]]:
+    """First-pass rate per skill: of the rule results on the first pre-flight of each
+    campaign, the share that passed. Yours, or one of your reports' (managers, admins)."""
+    org = repos.people.organisation(user.person.org_id)
+    assert org is not None
+    rates = preflight_runs.first_pass(repos, request.app.state.packs.loader(repos.content), org,
+                                      user.actor, person_id)
+    return [{"person_id": r.person_id, "pack": r.pack, "skill": r.skill, "checks": r.checks,
+             "passed": r.passed, "rate": round(r.rate, 4)} for r in rates]
 
 
 @router.get("/settings")
