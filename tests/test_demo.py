@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from learnloop.cli import main
 from learnloop.demo import DEMO_PACK
+from learnloop.domain.access import Actor
 from learnloop.domain.content import variants
 from learnloop.domain.content.model import Context, ItemType
 from learnloop.domain.problems import errors_in
 from learnloop.packs import read_pack
-from learnloop.services import content
+from learnloop.packs.cache import PackCache
+from learnloop.services import content, loop
 from learnloop.store.unit import transaction
 
 SKILLS = {"deliverability", "segmentation", "template-qa", "reporting-accuracy", "compliance"}
@@ -69,6 +72,7 @@ def test_demo_command_builds_the_organisation_and_is_repeatable(
     assert "created demo organisation" in first.stdout
     assert "learnloop-demo" in first.stdout
     assert "simulated 3 weeks of learning" in first.stdout
+    assert "checked 3 demo campaigns in pre-flight" in first.stdout
     with transaction(sessions) as repos:
         found = repos.people.organisation_by_slug("northwind")
         assert found is not None
@@ -81,6 +85,17 @@ def test_demo_command_builds_the_organisation_and_is_repeatable(
     assert second.exit_code == 0
     assert "refreshed demo organisation" in second.stdout
     assert "simulated" not in second.stdout  # the history is made once
+    assert "demo campaigns" not in second.stdout
+    with transaction(sessions) as repos:
+        aisha = repos.people.person_by_email(found.id, "aisha.bello@northwind.example")
+        assert aisha is not None
+        runs = repos.preflight.runs(found.id, author_id=aisha.id)
+        assert sorted(r.verdict for r in runs) == ["blocked", "blocked"]
+        actor = Actor(aisha.id, found.id, frozenset(aisha.roles))
+        step = loop.home(repos, PackCache().loader(repos.content), actor, datetime.now(UTC)).next_step
+        assert step is not None
+        assert step.kind.value == "remediation"  # the same alt text missed twice at work
+        assert step.lesson == "images-and-alt-text"
     # the simulated history was made through the loop: rebuilding it gives the same state
     rebuilt = runner.invoke(main, ["rebuild", "--database-url", database_url])
     assert rebuilt.exit_code == 0, rebuilt.output + rebuilt.stderr

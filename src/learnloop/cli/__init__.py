@@ -370,6 +370,35 @@ def _demo_history(rt: Runtime, organisation: Organisation, bar: Progress) -> int
                         compound, lambda n: bar.update(task, advance=n))
 
 
+def _demo_preflight(rt: Runtime, organisation: Organisation, bar: Progress) -> int:
+    """Check the demo campaigns for their owners once per database, with whichever checkers
+    this machine has: two of Aisha's campaigns miss the same alt text, so her next step is the
+    lesson on it."""
+    import uuid
+    from contextlib import ExitStack
+
+    from learnloop.artifacts.reader import read_artifact
+    from learnloop.cli.preflight import _checkers
+    from learnloop.demo import DEMO_CAMPAIGNS
+    from learnloop.services.preflight_runs import submit
+
+    with transaction(rt.sessions) as repos:
+        if repos.preflight.runs(organisation.id, limit=1):
+            return 0
+    paths = sorted(DEMO_CAMPAIGNS.glob("*.html"))
+    task = bar.add_task("checking demo campaigns", total=len(paths))
+    cache = PackCache()
+    with ExitStack() as stack:
+        checkers = _checkers(stack, visual=True, spam=True)
+        for path in paths:
+            artifact = read_artifact(path)
+            with transaction(rt.sessions) as repos:
+                submit(repos, cache.loader(repos.content), organisation, None, None, artifact,
+                       checkers, utc_now(), lambda: str(uuid.uuid4()))
+            bar.update(task, advance=1)
+    return len(paths)
+
+
 @main.command()
 @DB_OPTION
 def demo(database_url: str | None) -> None:
@@ -402,6 +431,7 @@ def demo(database_url: str | None) -> None:
                     DEMO_ORG_SLUG, DEMO_ORG_NAME, "Europe/London", rt.settings.min_group_size,
                     utc_now(), tick)
             history = _demo_history(rt, outcome.organisation, bar)
+            checked = _demo_preflight(rt, outcome.organisation, bar)
         elapsed = time.perf_counter() - started
         what = "created" if outcome.created else "refreshed"
         console.print(f"{what} demo organisation [bold]{escape(outcome.organisation.name)}[/bold] "
@@ -409,6 +439,8 @@ def demo(database_url: str | None) -> None:
                       f"{outcome.pack_version}) in {elapsed:.1f} s")
         if history:
             console.print(f"simulated {DEMO_WEEKS} weeks of learning: {history} steps")
+        if checked:
+            console.print(f"checked {checked} demo campaigns in pre-flight")
         console.print(f"sign in with any of these (password: [bold]{DEMO_PASSWORD}[/bold]):")
         for role, name, email in outcome.accounts:
             console.print(f"  {role:<9} {escape(name):<16} {escape(email)}")
