@@ -92,7 +92,8 @@ def test_demo_command_builds_the_organisation_and_is_repeatable(
         runs = repos.preflight.runs(found.id, author_id=aisha.id)
         assert sorted(r.verdict for r in runs) == ["blocked", "blocked"]
         actor = Actor(aisha.id, found.id, frozenset(aisha.roles))
-        step = loop.home(repos, PackCache().loader(repos.content), actor, datetime.now(UTC)).next_step
+        packs = PackCache().loader(repos.content)
+        step = loop.home(repos, packs, actor, datetime.now(UTC)).next_step
         assert step is not None
         assert step.kind.value == "remediation"  # the same alt text missed twice at work
         assert step.lesson == "images-and-alt-text"

@@ -14,6 +14,8 @@ The rules:
 - any member of the organisation may see published content as a learner does;
 - only the learner takes their own steps: nobody answers or rates for someone else;
 - admins manage the LRS clients of their organisation;
+- reviewers save anonymised pre-flight failures to the feedback library; reviewers and
+  authors (who turn them into items) read it;
 - an LRS client may do what its scopes grant (`lrs_decide`), within its organisation.
 """
 
@@ -43,6 +45,8 @@ class Action(StrEnum):
     VIEW_PREFLIGHT = "view_preflight"      # one pre-flight run (target: its author)
     OVERRIDE_PREFLIGHT = "override_preflight"  # launch despite a failed rule, with a reason
     MANAGE_PREFLIGHT = "manage_preflight"  # the organisation's pre-flight settings
+    READ_FEEDBACK = "read_feedback"        # the feedback library of anonymised failures
+    CURATE_FEEDBACK = "curate_feedback"    # save a run's failure to the feedback library
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,14 @@ def decide(actor: Actor, action: Action, target: Target) -> Decision:
                    "reviewers and admins")
     if action is Action.MANAGE_PREFLIGHT:
         return _no("only admins change the pre-flight settings")
+    if action is Action.READ_FEEDBACK:
+        if actor.roles & {Role.REVIEWER, Role.AUTHOR}:
+            return _yes("reviewers and authors read the feedback library")
+        return _no("the feedback library is for reviewers, authors and admins")
+    if action is Action.CURATE_FEEDBACK:
+        if actor.has(Role.REVIEWER):
+            return _yes("reviewers save examples to the feedback library")
+        return _no("only reviewers and admins save examples to the feedback library")
     return _no("no rule allows this")  # pragma: no cover - every action is handled above
 
 

@@ -454,3 +454,53 @@ class PreflightStore(LearningStore, Protocol):
 
     @property
     def preflight(self) -> PreflightRepo: ...
+
+
+# --- The feedback library ---
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleDraft:
+    """An anonymised example as the reviewer approved it, before it is stored."""
+
+    org_id: int
+    run_id: str | None
+    rule: str
+    skill: str
+    title: str
+    excerpt: str
+    replaced: list[dict[str, Any]]  # [{"kind": "email", "count": 2}, ...]
+    note: str
+    created_by: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredExample:
+    id: int
+    org_id: int
+    run_id: str | None  # None once the run is deleted
+    rule: str
+    skill: str
+    title: str
+    excerpt: str
+    replaced: list[dict[str, Any]]
+    note: str
+    created_by: int | None
+    created_at: datetime
+    item_yaml: str | None = None
+
+
+class FeedbackRepo(Protocol):
+    def add(self, draft: ExampleDraft) -> StoredExample: ...
+    def set_item(self, example_id: int, item_yaml: str | None) -> None: ...
+    def example(self, org_id: int, example_id: int) -> StoredExample | None: ...
+    def examples(self, org_id: int, *, rule: str | None = None,
+                 limit: int = 200) -> list[StoredExample]: ...
+
+
+class FeedbackStore(PreflightStore, Protocol):
+    """The repositories the feedback library works with."""
+
+    @property
+    def feedback(self) -> FeedbackRepo: ...

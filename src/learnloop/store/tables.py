@@ -465,3 +465,27 @@ class PreflightSettingsRow(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
+# --- The feedback library ---
+
+
+class FeedbackExampleRow(Base):
+    """A real pre-flight failure, anonymised and approved by a reviewer, linked to its skill;
+    `item_yaml` is the item family made from it for the content pack."""
+
+    __tablename__ = "feedback_examples"
+    __table_args__ = (Index("ix_feedback_examples_org_created", "org_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("preflight_runs.id", ondelete="SET NULL"), index=True)
+    rule: Mapped[str] = mapped_column(String(8))
+    skill: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    excerpt: Mapped[str] = mapped_column(Text)
+    replaced: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc)
+    note: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    item_yaml: Mapped[str | None] = mapped_column(Text)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from learnloop.store.auth import SqlAuth
 from learnloop.store.content import SqlContent
+from learnloop.store.feedback import SqlFeedback
 from learnloop.store.learner import SqlLearner
 from learnloop.store.lrs import SqlLrs
 from learnloop.store.people import SqlPeople
@@ -29,6 +30,7 @@ class Repos:
     steps: SqlSteps
     lrs: SqlLrs
     preflight: SqlPreflight
+    feedback: SqlFeedback
 
 
 @contextmanager
@@ -37,4 +39,4 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Repos]:
     with factory() as session, session.begin():
         yield Repos(session, SqlPeople(session), SqlAuth(session), SqlContent(session),
                     SqlStatements(session), SqlLearner(session), SqlSteps(session),
-                    SqlLrs(session), SqlPreflight(session))
+                    SqlLrs(session), SqlPreflight(session), SqlFeedback(session))

@@ -25,11 +25,12 @@ from learnloop.settings import Settings
 from learnloop.store.engine import make_engine, session_factory
 from learnloop.web import errors, headers
 from learnloop.web.api import content as api_content
+from learnloop.web.api import feedback as api_feedback
 from learnloop.web.api import loop as api_loop
 from learnloop.web.api import people as api_people
 from learnloop.web.api import preflight as api_preflight
 from learnloop.web.checkers import SharedCheckers
-from learnloop.web.pages import admin, author, home, learn, loop, signin
+from learnloop.web.pages import admin, author, feedback, home, learn, loop, signin
 from learnloop.web.pages import preflight as preflight_pages
 from learnloop.web.xapi import routes as xapi_routes
 
@@ -96,9 +97,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     app.add_middleware(headers.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for router in (signin.router, home.router, learn.router, loop.router, author.router,
-                   admin.router, preflight_pages.router, api_people.router,
+                   admin.router, preflight_pages.router, feedback.router, api_people.router,
                    api_content.router, api_loop.router, api_preflight.router,
-                   xapi_routes.router):
+                   api_feedback.router, xapi_routes.router):
         app.include_router(router)
     # The unversioned name for the check, kept out of the schema: the same handler.
     app.add_api_route("/api/preflight", api_preflight.check, methods=["POST"], status_code=201,

@@ -19,6 +19,8 @@ def nav(user: Authenticated | None) -> list[tuple[str, str]]:
     items = [("/", "Home"), ("/learn", "Learn")]
     if can(actor, Action.RUN_PREFLIGHT, Target(actor.org_id, actor.person_id)):
         items.append(("/preflight", "Pre-flight"))
+    if can(actor, Action.READ_FEEDBACK, org):
+        items.append(("/preflight/library", "Library"))
     if can(actor, Action.BROWSE_CONTENT, org):
         items.append(("/author", "Author"))
     if can(actor, Action.MANAGE_PEOPLE, org):

@@ -117,7 +117,8 @@ def _run_page(request: Request, repos: Repos, user: Authenticated, run_id: str, 
         passed=[r for r in results if r["outcome"] == "passed" and not r.get("findings")],
         not_applicable=[r for r in results if r["outcome"] == "not_applicable"],
         first_time=first_time, show_intro=bool(first_time) and not show_report,
-        may_override=may_override, problems=problems or [])
+        may_override=may_override, problems=problems or [],
+        may_curate=can(user.actor, Action.CURATE_FEEDBACK, Target(org.id)))
 
 
 @router.get("/preflight/runs/{run_id}", response_class=HTMLResponse)
