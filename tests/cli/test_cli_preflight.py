@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from learnloop.cli import main
+from tests.shared_data import TEMPLATES
 
 DATA = Path(__file__).parents[1] / "data" / "preflight"
-TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "data" / "email-templates"
 OFFLINE = ("--no-visual", "--no-spam", "--today", "2026-12-04")
 
 

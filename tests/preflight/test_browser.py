@@ -31,9 +31,9 @@ from learnloop.checks.browser import (
 from learnloop.domain.preflight.config import PreflightConfig
 from learnloop.domain.preflight.findings import Outcome, RuleResult
 from learnloop.domain.preflight.visual import Measurement, Region, judge_visual
+from tests.shared_data import TEMPLATES
 
 pytestmark = pytest.mark.browser
-TEMPLATES = Path("/work/shared/data/email-templates")
 SHOTS = Path(os.environ.get("LEARNLOOP_SCREENSHOTS")
              or Path(__file__).resolve().parents[2] / "var" / "screenshots")
 PARAGRAPH = "<p style='font-size:16px'>" + "Words people read on a phone. " * 12 + "</p>"

@@ -13,9 +13,9 @@ import yaml
 
 from learnloop.domain.preflight.artifact import MessageType
 from learnloop.domain.preflight.config import PreflightConfig
+from tests.shared_data import TEMPLATES
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "preflight"
-TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "data" / "email-templates"
 MANIFEST = TEMPLATES / "MANIFEST.md"
 WIDTHS = set(PreflightConfig().widths)
 RULES = ("T1", "T3", "T4")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,8 +21,9 @@ from learnloop.domain.preflight.merge_tags import (
     render,
     system_role,
 )
+from tests.shared_data import TEMPLATES as SHARED_TEMPLATES
 
-CORPUS = Path("/work/shared/data/email-templates")
+CORPUS = SHARED_TEMPLATES
 
 
 def only(text: str) -> MergeTag:

@@ -23,9 +23,9 @@ from learnloop.domain.preflight.scrub import (
     scrub_example,
 )
 from learnloop.services.preflight import Checkers, run_preflight
+from tests.shared_data import TEMPLATES
 
 DATA = Path(__file__).parents[1] / "data" / "preflight"
-TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "data" / "email-templates"
 needs_templates = pytest.mark.skipif(not TEMPLATES.is_dir(),
                                      reason="the shared templates are missing")
 TODAY = date(2026, 12, 4)

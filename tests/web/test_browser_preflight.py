@@ -22,6 +22,7 @@ from learnloop.store.unit import transaction
 from learnloop.web.app import create_app
 from tests.conftest import NOW
 from tests.serving import serving
+from tests.shared_data import TEMPLATES
 from tests.web.test_browser import (  # noqa: F401 - fixtures used below
     SHOTS,
     _shot,
@@ -34,7 +35,6 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures used below
 )
 
 pytestmark = pytest.mark.browser
-TEMPLATES = Path(__file__).resolve().parents[3] / "shared" / "data" / "email-templates"
 SIMPLE = TEMPLATES / "mailchimp__email-blueprints" / "templates" / "simple-basic.html"
 SIDECAR = b"""campaign:
   name: 2026-12_email_subscribers_winter-sale
