@@ -79,6 +79,7 @@ def test_a_marketer_checks_a_real_template(server: str, width: int,
         tab.click("text=Show the report")
         tab.wait_for_load_state()
         assert tab.locator(".verdict").inner_text() == "Blocked"
+        assert "(1 image blocked)" in tab.content()  # the template's one remote image
         shots = tab.locator(".shot img")
         assert shots.count() == 2
         for index in range(2):

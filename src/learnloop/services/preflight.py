@@ -33,7 +33,7 @@ from learnloop.domain.preflight.spam import judge
 from learnloop.domain.preflight.static import static_results
 from learnloop.domain.preflight.visual import blocked_summary, judge_visual
 
-VISUAL_RULES = tuple(r.id for r in RULES if r.kind == "visual")
+VISUAL_RULES = tuple(r for r in RULES if r.kind == "visual")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +93,9 @@ def run_preflight(artifact: Artifact, config: PreflightConfig, checkers: Checker
     results: list[RuleResult] = static_results(
         artifact, page, tags, rendered.unresolved if rendered else (), config)
     notes: list[str] = [f"{p.field or p.where}: {p.message}" for p in artifact.warnings]
+    blocked: str | None = None
     screenshots: tuple[Screenshot, ...] = ()
-    visual_rules = [r for r in VISUAL_RULES
-                    if config.severity(r, next(x.severity for x in RULES if x.id == r))]
+    visual_rules = [r.id for r in VISUAL_RULES if config.severity(r.id, r.severity)]
     if visual_rules:
         reason = None
         if rendered is None:
@@ -111,8 +111,6 @@ def run_preflight(artifact: Artifact, config: PreflightConfig, checkers: Checker
             else:
                 results.extend(judge_visual(measured, config))
                 blocked = blocked_summary(measured)
-                if blocked:
-                    notes.append(f"The preview loaded nothing from outside the email: {blocked}.")
                 screenshots = tuple(m.screenshot for m in measured if m.screenshot is not None)
         if reason is not None:
             results.extend(not_run(rule, reason) for rule in visual_rules)
@@ -132,7 +130,7 @@ def run_preflight(artifact: Artifact, config: PreflightConfig, checkers: Checker
     results.extend(judge_audience(artifact.audience, artifact.campaign.message_type, config,
                                   artifact.campaign.send_date or today))
     return Report(artifact.source, ordered(results), tuple(d.value for d in dialects(tags)),
-                  screenshots, rendered.text if rendered else None, tuple(notes))
+                  screenshots, rendered.text if rendered else None, tuple(notes), blocked)
 
 
 def _escape(text: str | None) -> str:

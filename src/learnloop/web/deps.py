@@ -85,6 +85,7 @@ MaybeUser = Annotated[Authenticated | None, Depends(optional_user)]
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 StepId = Annotated[str, Path(pattern=UUID_PATTERN, description="A step id (UUID)")]
+RunId = Annotated[str, Path(pattern=UUID_PATTERN, description="A pre-flight run id (UUID)")]
 AttemptId = Annotated[str, Path(pattern=UUID_PATTERN, description="A served item's id (UUID)")]
 LessonId = Annotated[str, Path(pattern=SLUG_PATTERN, description="A lesson id")]
 SectionSlug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,199}$",

@@ -43,6 +43,7 @@ def report_data(report: Report, pack: Pack | None) -> dict[str, Any]:
         "findings": report.findings_by_severity(),
         "merge_tag_dialects": list(report.dialects),
         "notes": list(report.notes),
+        "blocked_requests": report.blocked_requests,
         "screenshots": [{"width": s.width, "height": s.height} for s in report.screenshots],
         "results": [result_data(r, pack) for r in report.results],
     }

@@ -80,8 +80,6 @@ def one_click(artifact: Artifact, config: PreflightConfig) -> list[RuleResult]:
                               + ", ".join(u.split(":", 1)[0] for u in uris)
                               + "; Gmail's one-click needs an https URI with "
                               "List-Unsubscribe-Post.", "List-Unsubscribe"))
-        elif header is None and not email.headers:
-            pass  # a bare HTML draft: D1 already says what is missing
         out.append(result_of("D2", d2))
     return out
 

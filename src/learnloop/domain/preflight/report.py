@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from learnloop.domain.preflight.catalogue import BY_ID, Rule
+from learnloop.domain.preflight.catalogue import BY_ID
 from learnloop.domain.preflight.findings import Outcome, RuleResult, Screenshot, Severity
 
 ORDER = {rule_id: index for index, rule_id in enumerate(BY_ID)}
@@ -19,6 +19,7 @@ class Report:
     screenshots: tuple[Screenshot, ...] = ()
     preview: str | None = field(default=None, repr=False)  # the merged HTML
     notes: tuple[str, ...] = ()  # what the run could not do, in plain words
+    blocked_requests: str | None = None  # what the preview refused to load ("3 images")
 
     @property
     def failed(self) -> tuple[RuleResult, ...]:
@@ -48,6 +49,3 @@ class Report:
 def ordered(results: list[RuleResult]) -> tuple[RuleResult, ...]:
     return tuple(sorted(results, key=lambda r: ORDER.get(r.rule, len(ORDER))))
 
-
-def rule_of(result: RuleResult) -> Rule:
-    return BY_ID[result.rule]

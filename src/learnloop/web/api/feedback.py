@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import Field
 
 from learnloop.domain.content.model import Pack
@@ -20,10 +20,9 @@ from learnloop.services.ports import StoredExample
 from learnloop.store.unit import Repos
 from learnloop.web.api.people import ERRORS
 from learnloop.web.api.schemas import RequestBody
-from learnloop.web.deps import UUID_PATTERN, CurrentUser, NowDep, ReposDep, RowId
+from learnloop.web.deps import UUID_PATTERN, CurrentUser, NowDep, ReposDep, RowId, RunId
 
 router = APIRouter(prefix="/api/v1/preflight", tags=["pre-flight"], responses=ERRORS)
-RunId = Annotated[str, Path(pattern=UUID_PATTERN, description="A pre-flight run id (UUID)")]
 RuleQuery = Annotated[str, Query(min_length=1, max_length=8,
                                  description="A rule id that failed or warned in the run")]
 CONFLICT: dict[int | str, dict[str, Any]] = {

@@ -12,11 +12,10 @@ from learnloop.domain.preflight.artifact import Artifact
 from learnloop.domain.preflight.config import config_to_data
 from learnloop.services import preflight_runs
 from learnloop.web.api.people import ERRORS
-from learnloop.web.deps import MAX_ID, UUID_PATTERN, CurrentUser, NowDep, ReposDep
+from learnloop.web.deps import MAX_ID, CurrentUser, NowDep, ReposDep, RunId
 from learnloop.web.preflight_common import artifact_from_request, run_data
 
 router = APIRouter(prefix="/api/v1/preflight", tags=["pre-flight"], responses=ERRORS)
-RunId = Annotated[str, Path(pattern=UUID_PATTERN, description="A pre-flight run id (UUID)")]
 Width = Annotated[int, Path(ge=240, le=1600, description="A screenshot's width in px")]
 ArtifactDep = Annotated[Artifact, Depends(artifact_from_request)]
 

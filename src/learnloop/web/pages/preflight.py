@@ -3,7 +3,6 @@ rule with a reason."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -19,7 +18,7 @@ from learnloop.services import preflight_runs
 from learnloop.services.auth import Authenticated
 from learnloop.store.unit import Repos
 from learnloop.web import csrf
-from learnloop.web.deps import UUID_PATTERN, CurrentUser, NowDep, ReposDep
+from learnloop.web.deps import CurrentUser, NowDep, ReposDep, RunId
 from learnloop.web.pages.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -104,12 +103,9 @@ def _run_page(request: Request, repos: Repos, user: Authenticated, run_id: str, 
     first_time = _lessons(request, repos, org.id, report.get("first_time_lessons", []))
     may_override = run.submitted_by == user.person.id or can(
         user.actor, Action.OVERRIDE_PREFLIGHT, Target(org.id, run.author_id))
-    prefix = "The preview loaded nothing from outside the email: "
-    notes = [n for n in report.get("notes", []) if not n.startswith(prefix)]
-    blocked = next((n[len(prefix):].rstrip(".").replace(" blocked", "")
-                    for n in report.get("notes", []) if n.startswith(prefix)), None)
     return render(
-        request, "preflight_run.html", user, notes=notes, blocked=blocked,
+        request, "preflight_run.html", user, notes=report.get("notes", []),
+        blocked=report.get("blocked_requests"),
         status_code=status_code, run=run, report=report,
         with_findings=with_findings, overridden=overridden, rules=BY_ID,
         not_run=[r for r in results if r["outcome"] == "not_run" and r["kind"] != "outside"],
@@ -122,23 +118,16 @@ def _run_page(request: Request, repos: Repos, user: Authenticated, run_id: str, 
 
 
 @router.get("/preflight/runs/{run_id}", response_class=HTMLResponse)
-def preflight_run(request: Request, run_id: str, repos: ReposDep, user: CurrentUser,
+def preflight_run(request: Request, run_id: RunId, repos: ReposDep, user: CurrentUser,
                   report: bool = False) -> HTMLResponse:
-    _check_id(run_id)
     return _run_page(request, repos, user, run_id, show_report=report)
 
 
-def _check_id(run_id: str) -> None:
-    if not re.fullmatch(UUID_PATTERN, run_id):
-        raise InvalidInput([Problem("path", "not a pre-flight run id", field="run_id")])
-
-
 @router.post("/preflight/runs/{run_id}/overrides", response_class=HTMLResponse)
-def preflight_override(request: Request, run_id: str, repos: ReposDep, user: CurrentUser,
+def preflight_override(request: Request, run_id: RunId, repos: ReposDep, user: CurrentUser,
                        now: NowDep, rule: Annotated[str, Form(max_length=8)] = "",
                        reason: Annotated[str, Form(max_length=4000)] = "",
                        csrf_token: Annotated[str, Form()] = "") -> Response:
-    _check_id(run_id)
     csrf.check_session(user, csrf_token)
     org = repos.people.organisation(user.person.org_id)
     assert org is not None
