@@ -8,11 +8,10 @@ from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
-from fsrs import Rating
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learnloop.domain.learner import memory
+from learnloop.domain.learner.fsrs import Rating
 from learnloop.domain.learner.memory import (
     MAXIMUM_INTERVAL_DAYS,
     TARGET_RETENTION,
@@ -45,15 +44,15 @@ def history(answers: list[tuple[float, bool]], start: datetime = T0,
 
 
 @pytest.mark.parametrize(("score", "success", "rating"), [
-    (0.0, False, Rating.Again),
-    (0.5, False, Rating.Again),
-    (1.0, False, Rating.Again),  # wrong is wrong, whatever the partial score
-    (0.0, True, Rating.Hard),
-    (0.5, True, Rating.Hard),
-    (0.79, True, Rating.Hard),
-    (0.8, True, Rating.Good),
-    (0.95, True, Rating.Good),
-    (1.0, True, Rating.Good),
+    (0.0, False, Rating.AGAIN),
+    (0.5, False, Rating.AGAIN),
+    (1.0, False, Rating.AGAIN),  # wrong is wrong, whatever the partial score
+    (0.0, True, Rating.HARD),
+    (0.5, True, Rating.HARD),
+    (0.79, True, Rating.HARD),
+    (0.8, True, Rating.GOOD),
+    (0.95, True, Rating.GOOD),
+    (1.0, True, Rating.GOOD),
 ])
 def test_rating_maps_wrong_partial_and_right(score: float, success: bool, rating: Rating) -> None:
     assert rating_for(score, success) is rating
@@ -61,7 +60,7 @@ def test_rating_maps_wrong_partial_and_right(score: float, success: bool, rating
 
 @given(st.floats(min_value=0.0, max_value=1.0), st.booleans())
 def test_easy_is_never_inferred(score: float, success: bool) -> None:
-    assert rating_for(score, success) is not Rating.Easy
+    assert rating_for(score, success) is not Rating.EASY
 
 
 # -- first answers -----------------------------------------------------------------------------
@@ -244,13 +243,86 @@ def test_as_json_writes_every_field_with_iso_times() -> None:
     m = review(None, 1.0, True, T0)
     assert m.as_json() == {"stability": m.stability, "difficulty": m.difficulty,
                            "due": m.due.isoformat(), "last_review": T0.isoformat(),
-                           "reviews": 1, "lapses": 0}
+                           "reviews": 1, "lapses": 0, "first_correct": True,
+                           "due_checks": 0, "due_recalled": 0, "due_expected": 0.0}
     assert datetime.fromisoformat(m.as_json()["due"]) == m.due
 
 
-def test_the_scheduler_has_no_fuzz_and_no_same_day_steps() -> None:
-    scheduler = memory._SCHEDULER
-    assert scheduler.enable_fuzzing is False
-    assert tuple(scheduler.learning_steps) == ()
-    assert tuple(scheduler.relearning_steps) == ()
+# -- the same schedule as py-fsrs, the reference implementation -----------------------------------
 
+
+def _oracle(ratings: list[tuple[Rating, timedelta]]) -> list[tuple[float, float, datetime]]:
+    """py-fsrs 6 with the product's settings: no fuzz, no same-day steps."""
+    from fsrs import Card, Scheduler, State
+    from fsrs import Rating as PyRating
+
+    scheduler = Scheduler(desired_retention=TARGET_RETENTION, learning_steps=(),
+                          relearning_steps=(), maximum_interval=MAXIMUM_INTERVAL_DAYS,
+                          enable_fuzzing=False)
+    card = Card(card_id=1, state=State.Learning, step=0)
+    out = []
+    at = T0
+    for rating, gap in ratings:
+        at += gap
+        card, _ = scheduler.review_card(card, PyRating(int(rating)), at)
+        out.append((card.stability, card.difficulty, card.due))
+    return out
+
+
+@given(st.lists(st.tuples(st.sampled_from([(0.0, False), (0.5, True), (1.0, True)]),
+                          st.integers(min_value=0, max_value=400 * 24)),
+                min_size=1, max_size=25))
+def test_every_review_matches_py_fsrs(answers: list[tuple[tuple[float, bool], int]]) -> None:
+    ratings = [(rating_for(score, ok), timedelta(hours=hours if k else 0))
+               for k, ((score, ok), hours) in enumerate(answers)]
+    expected = _oracle(ratings)
+    current: FamilyMemory | None = None
+    at = T0
+    for ((score, ok), _), (_, gap), (stability, difficulty, due) in zip(
+            answers, ratings, expected, strict=True):
+        at += gap
+        current = review(current, score, ok, at)
+        assert current.stability == pytest.approx(stability, rel=1e-9)
+        assert current.difficulty == pytest.approx(difficulty, rel=1e-9)
+        assert current.due == due
+
+
+def test_recall_matches_py_fsrs() -> None:
+    from fsrs import Card, Scheduler, State
+
+    scheduler = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+    m = history([(1.0, True), (1.0, True), (0.0, False)])[-1]
+    card = Card(card_id=1, state=State.Review, stability=m.stability, difficulty=m.difficulty,
+                due=m.due, last_review=m.last_review)
+    for days in (0, 1, 3, 10, 30, 100):
+        at = m.last_review + timedelta(days=days, hours=5)
+        assert recall_probability(m, at) == pytest.approx(
+            scheduler.get_card_retrievability(card, at), rel=1e-12)
+
+
+# -- personal parameters and true retention --------------------------------------------------------
+
+
+def test_personal_parameters_schedule_differently() -> None:
+    from learnloop.domain.learner import fsrs
+
+    slow = list(fsrs.DEFAULT_PARAMETERS)
+    slow[2] = 10.0  # the initial stability of good: a person who remembers longer
+    default = review(None, 1.0, True, T0)
+    personal = review(None, 1.0, True, T0, slow)
+    assert personal.due > default.due
+    later = T0 + 5 * DAY
+    assert recall_probability(personal, later, slow) > recall_probability(default, later)
+
+
+def test_due_checks_count_answers_given_when_due() -> None:
+    first = review(None, 1.0, True, T0)
+    early = review(first, 1.0, True, first.due - timedelta(hours=1))
+    assert (early.due_checks, early.due_recalled, early.due_expected) == (0, 0, 0.0)
+    on_time = review(early, 0.0, False, early.due)
+    assert (on_time.due_checks, on_time.due_recalled) == (1, 0)
+    assert on_time.due_expected == pytest.approx(recall_probability(early, early.due))
+    again = review(on_time, 1.0, True, on_time.due + 2 * DAY)
+    assert (again.due_checks, again.due_recalled) == (2, 1)
+    assert again.first_correct is True
+    assert review(None, 0.0, False, T0).first_correct is False

@@ -22,6 +22,7 @@ two paths are the same code, so what the benchmark measures is what schedules.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,16 @@ DIFFICULTY_MIN = 1.0
 DIFFICULTY_MAX = 10.0
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
+
+
+class Rating(IntEnum):
+    """How a review went: forgotten (again), or recalled with effort (hard), well (good) or
+    without effort (easy)."""
+
+    AGAIN = AGAIN
+    HARD = HARD
+    GOOD = GOOD
+    EASY = EASY
 
 
 def check_parameters(parameters: Sequence[float]) -> tuple[float, ...]:

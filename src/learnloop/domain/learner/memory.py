@@ -1,25 +1,31 @@
-"""Memory per learner and item family: when each family is due again (FSRS-6, py-fsrs).
+"""Memory per learner and item family: when each family is due again (FSRS-6).
 
-A family is one card: any of its variants counts as a review of the same knowledge. Scheduling
-is deterministic (no fuzz) so that rebuilding state from statements gives the same due dates.
-There are no same-day learning steps: a micro-learning re-check is worth asking on a later day,
-so the first answer already schedules in days (FSRS rounds intervals to whole days, at least 1).
+A family is one card: any of its variants counts as a review of the same knowledge. The
+formulas are learnloop's own FSRS-6 (`fsrs`), the same code the fitting and the benchmark run;
+the parameters are the population defaults until the person's own fit has earned its place
+(`memory_fit.personal_parameters`). Scheduling is deterministic (no fuzz) so that rebuilding
+state from statements gives the same due dates. There are no same-day learning steps: a
+micro-learning re-check is worth asking on a later day, so the first answer already schedules
+in days (intervals are whole days, at least 1).
+
+Each family also keeps the evidence for *true retention*: how many of its answers came when a
+re-check was due, how many of those were right, and how many the model expected to be right.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from fsrs import Card, Rating, Scheduler, State
+from learnloop.domain.learner import fsrs
+from learnloop.domain.learner.fsrs import Rating
 
 TARGET_RETENTION = 0.9
 MAXIMUM_INTERVAL_DAYS = 365
-
-_SCHEDULER = Scheduler(desired_retention=TARGET_RETENTION, learning_steps=(),
-                       relearning_steps=(), maximum_interval=MAXIMUM_INTERVAL_DAYS,
-                       enable_fuzzing=False)
+DEFAULT_PARAMETERS = fsrs.DEFAULT_PARAMETERS
+_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +36,17 @@ class FamilyMemory:
     last_review: datetime
     reviews: int
     lapses: int
+    first_correct: bool | None = None  # the first answer ever (item calibration uses it)
+    due_checks: int = 0  # answers given when the family was due
+    due_recalled: int = 0  # ... of them right
+    due_expected: float = 0.0  # the recall the model predicted for them, summed
 
     def as_json(self) -> dict[str, Any]:
         return {"stability": self.stability, "difficulty": self.difficulty,
                 "due": self.due.isoformat(), "last_review": self.last_review.isoformat(),
-                "reviews": self.reviews, "lapses": self.lapses}
+                "reviews": self.reviews, "lapses": self.lapses,
+                "first_correct": self.first_correct, "due_checks": self.due_checks,
+                "due_recalled": self.due_recalled, "due_expected": self.due_expected}
 
 
 def rating_for(score: float, success: bool) -> Rating:
@@ -43,41 +55,54 @@ def rating_for(score: float, success: bool) -> Rating:
     Easy is never inferred: a correct answer says nothing about how easy recall felt.
     """
     if not success:
-        return Rating.Again
-    return Rating.Hard if score < 0.8 else Rating.Good
+        return Rating.AGAIN
+    return Rating.HARD if score < 0.8 else Rating.GOOD
 
 
-def _card(memory: FamilyMemory | None) -> Card:
-    if memory is None:
-        return Card(card_id=0, state=State.Learning, step=0)
-    return Card(card_id=0, state=State.Review, stability=memory.stability,
-                difficulty=memory.difficulty, due=memory.due, last_review=memory.last_review)
+def elapsed_days(since: datetime, at: datetime) -> int:
+    """Whole days from `since` to `at`, never negative: FSRS counts gaps in whole days."""
+    return max(0, (at - since) // _DAY)
 
 
-def review(memory: FamilyMemory | None, score: float, success: bool,
-           at: datetime) -> FamilyMemory:
+def review(memory: FamilyMemory | None, score: float, success: bool, at: datetime,
+           parameters: Sequence[float] = DEFAULT_PARAMETERS) -> FamilyMemory:
     """The family's memory after one answer at `at` (a new object; the input is unchanged).
 
     An answer that arrives before the previous one (an outside tool's late statement) is
     scheduled as if it came right after it: FSRS needs time to move forward.
     """
-    if memory is not None and at < memory.last_review:
-        at = memory.last_review
-    if at.tzinfo is not None:
-        at = at.astimezone(UTC)  # FSRS accepts only datetime.UTC itself, not another zone
-    card, _ = _SCHEDULER.review_card(_card(memory), rating_for(score, success), at)
-    assert card.stability is not None
-    assert card.difficulty is not None
-    assert card.last_review is not None
+    rating = rating_for(score, success)
+    if memory is None:
+        stability = float(fsrs.initial_stability(parameters, rating))
+        difficulty = float(fsrs.initial_difficulty(parameters, rating))
+        return FamilyMemory(stability, difficulty, at + _interval(parameters, stability), at,
+                            1, 0 if success else 1, first_correct=success)
+    at = max(at, memory.last_review)
+    elapsed = elapsed_days(memory.last_review, at)
+    r, new_stability, new_difficulty = fsrs.step(parameters, memory.stability,
+                                                 memory.difficulty, elapsed, rating)
+    stability = float(new_stability)
+    due = at >= memory.due
     return FamilyMemory(
-        stability=card.stability, difficulty=card.difficulty, due=card.due,
-        last_review=card.last_review, reviews=(memory.reviews if memory else 0) + 1,
-        lapses=(memory.lapses if memory else 0) + (0 if success else 1))
+        stability=stability, difficulty=float(new_difficulty),
+        due=at + _interval(parameters, stability), last_review=at,
+        reviews=memory.reviews + 1, lapses=memory.lapses + (0 if success else 1),
+        first_correct=memory.first_correct,
+        due_checks=memory.due_checks + int(due),
+        due_recalled=memory.due_recalled + int(due and success),
+        due_expected=memory.due_expected + (float(r) if due else 0.0))
 
 
-def recall_probability(memory: FamilyMemory, at: datetime) -> float:
+def _interval(parameters: Sequence[float], stability: float) -> timedelta:
+    return _DAY * fsrs.interval_days(parameters, stability, TARGET_RETENTION,
+                                     MAXIMUM_INTERVAL_DAYS)
+
+
+def recall_probability(memory: FamilyMemory, at: datetime,
+                       parameters: Sequence[float] = DEFAULT_PARAMETERS) -> float:
     """The chance of recalling the family at `at` (FSRS retrievability)."""
-    return float(_SCHEDULER.get_card_retrievability(_card(memory), at))
+    return float(fsrs.retrievability(parameters, elapsed_days(memory.last_review, at),
+                                     memory.stability))
 
 
 def is_due(memory: FamilyMemory, at: datetime) -> bool:
@@ -85,4 +110,4 @@ def is_due(memory: FamilyMemory, at: datetime) -> bool:
 
 
 def overdue_days(memory: FamilyMemory, at: datetime) -> float:
-    return (at - memory.due) / timedelta(days=1)
+    return (at - memory.due) / _DAY

@@ -8,7 +8,7 @@ enough history, parameters fitted to them predict their recall better. This modu
   arrays, so the FSRS formulas run over all cards, and over many parameter sets, at once;
 - predicts recall for every review (`predict`) and scores it (`log_loss`);
 - fits the 21 parameters by maximum likelihood with a pull towards the defaults
-  (`fit_parameters`): L-BFGS-B within the FSRS bounds, with the gradient from central
+  (`fit_parameters`): L-BFGS-B within the FSRS bounds, with the gradient from forward
   differences, all parameter sets of one gradient replayed together;
 - decides whether a person's fit is used (`personal_parameters`): only with enough history,
   and only when the fit predicts the person's most recent reviews, held out of the fit, at
@@ -112,7 +112,8 @@ def history(reviews: Iterable[Review]) -> ReviewHistory:
                 elapsed[k, c] = max(0, gap // timedelta(days=1))
     present = order >= 0
     scored = present & (elapsed >= 1)
-    scored[0, :] = False
+    if depth:
+        scored[0, :] = False
     active = tuple(int(n) for n in present.sum(axis=1))
     return ReviewHistory(tuple(cards), rating, elapsed, order, active, scored,
                          rating > 1, tuple(timeline))
