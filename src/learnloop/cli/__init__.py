@@ -307,6 +307,53 @@ def rebuild(org_slug: str | None, database_url: str | None) -> None:
         rt.close()
 
 
+SHOWN_PEOPLE = 20
+
+
+@main.command()
+@click.option("--everyone", is_flag=True,
+              help="Fit everyone with an answer, not only the people due a fit.")
+@ORG_OPTION
+@DB_OPTION
+def calibrate(everyone: bool, org_slug: str | None, database_url: str | None) -> None:
+    """Fit the learner model to the organisation's record: each person's memory parameters
+    (used only when they beat the defaults on held-out reviews) and each item family's
+    difficulty and discrimination. `learnloop serve` does this by itself every hour."""
+    from learnloop.services.calibration import calibrate_organisation
+
+    started = time.perf_counter()
+    with handled():
+        rt = _runtime(database_url)
+        with transaction(rt.sessions) as repos:
+            organisation = pick_organisation(repos, org_slug)
+        cache = PackCache()
+        with progress() as bar:
+            task = bar.add_task("fitting memory", total=None)
+            outcome = calibrate_organisation(
+                lambda: transaction(rt.sessions),
+                lambda store: lambda version: cache.load(store.content, version),
+                organisation.id, utc_now(), everyone=everyone,
+                started=lambda n: bar.update(task, total=n or 1, completed=0 if n else 1),
+                tick=lambda n: bar.update(task, advance=n))
+        elapsed = time.perf_counter() - started
+        fitted = len(outcome.memory)
+        console.print(f"memory: {fitted:,} people fitted, {outcome.personal:,} scheduled from "
+                      f"their own parameters, the rest from the defaults")
+        for m in outcome.memory[:SHOWN_PEOPLE]:
+            verdict = "own parameters" if m.decision.personal else "defaults"
+            console.print(f"  person {m.person_id}: {verdict}: {escape(m.decision.reason)}")
+        if fitted > SHOWN_PEOPLE:
+            console.print(f"  ... and {fitted - SHOWN_PEOPLE:,} more")
+        for item in outcome.items:
+            if item.refused:
+                console.print(f"items of {item.pack}: not calibrated: {escape(item.refused)}")
+            else:
+                console.print(f"items of {item.pack}: {item.calibrated:,} calibrated from "
+                              f"{item.responses:,} first answers, {item.flagged:,} flagged")
+        console.print(f"calibrated {outcome.organisation} in {elapsed:.1f} s")
+        rt.close()
+
+
 @main.group("statements")
 def statements_group() -> None:
     """The xAPI statement store."""

@@ -17,7 +17,7 @@ from learnloop.domain.learner.events import (
     PulseGiven,
     SectionViewed,
 )
-from learnloop.domain.learner.memory import FamilyMemory
+from learnloop.domain.learner.memory import DEFAULT_PARAMETERS, FamilyMemory
 from learnloop.domain.preflight.catalogue import BY_ID as RULES
 from learnloop.services.ports import LearnerState
 
@@ -35,7 +35,8 @@ def project(learner: LearnerState, person_id: int, timezone: str, event: Event,
         case Answered():
             facts = catalogue.families[event.family]
             learner.save_memory(person_id, event.pack, event.family, p.answered_memory(
-                learner.memory(person_id, event.pack, event.family), event))
+                learner.memory(person_id, event.pack, event.family), event,
+                learner.memory_parameters(person_id)))
             skill = learner.skill(person_id, event.pack, facts.skill) or p.SkillState()
             learner.save_skill(person_id, event.pack, facts.skill,
                                p.answered_skill(skill, event, facts))
@@ -113,6 +114,7 @@ class MemoryLearner:
     skill_rows: dict[tuple[int, str, str], p.SkillState] = field(default_factory=dict)
     lesson_rows: dict[tuple[int, str, str], p.LessonProgress] = field(default_factory=dict)
     week_rows: dict[tuple[int, date], int] = field(default_factory=dict)
+    parameters: dict[int, tuple[float, ...]] = field(default_factory=dict)  # read, not written
 
     def memory(self, person_id: int, pack: str, family: str) -> FamilyMemory | None:
         return self.memory_rows.get((person_id, pack, family))
@@ -134,6 +136,9 @@ class MemoryLearner:
 
     def weeks(self, person_id: int) -> set[date]:
         return {week for (pid, week) in self.week_rows if pid == person_id}
+
+    def memory_parameters(self, person_id: int) -> tuple[float, ...]:
+        return self.parameters.get(person_id, DEFAULT_PARAMETERS)
 
     def save_memory(self, person_id: int, pack: str, family: str, m: FamilyMemory) -> None:
         self.memory_rows[(person_id, pack, family)] = m

@@ -23,9 +23,10 @@ def rebuild(statements: StatementsRepo, learner: LearnerRepo, people: PeopleRepo
             org: Organisation, catalogues: dict[str, Catalogue],
             tick: Callable[[int], None] = lambda _: None) -> RebuildOutcome:
     """Replay every statement in stored order through the projectors, in memory, then replace
-    the stored state of everyone in the organisation with the result."""
+    the stored state of everyone in the organisation with the result. Memory is scheduled with
+    each person's stored parameters (`learnloop calibrate` chooses them), as it was live."""
     zones = {p.id: p.timezone for p in people.people(org.id)}
-    state = MemoryLearner()
+    state = MemoryLearner(parameters=learner.parameter_map(zones))
     seen = projected = 0
     for person_id, document in statements.stream(org.id):
         seen += 1

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from learnloop.domain.learner.mastery import Evidence
-from learnloop.domain.learner.memory import FamilyMemory
+from learnloop.domain.learner.memory import DEFAULT_PARAMETERS, FamilyMemory
 from learnloop.domain.learner.projection import (
     LessonProgress,
     MisconceptionSeen,
@@ -61,7 +61,8 @@ def _skill(row: t.SkillRow) -> SkillState:
 
 def _memory(row: t.MemoryRow) -> FamilyMemory:
     return FamilyMemory(row.stability, row.difficulty, row.due, row.last_review, row.reviews,
-                        row.lapses)
+                        row.lapses, row.first_correct, row.due_checks, row.due_recalled,
+                        row.due_expected)
 
 
 def _lesson(row: t.LessonRow) -> LessonProgress:
@@ -72,7 +73,9 @@ def _lesson(row: t.LessonRow) -> LessonProgress:
 def memory_values(person_id: int, pack: str, family: str, m: FamilyMemory) -> dict[str, Any]:
     return {"person_id": person_id, "pack": pack, "family": family, "stability": m.stability,
             "difficulty": m.difficulty, "due": m.due, "last_review": m.last_review,
-            "reviews": m.reviews, "lapses": m.lapses}
+            "reviews": m.reviews, "lapses": m.lapses, "first_correct": m.first_correct,
+            "due_checks": m.due_checks, "due_recalled": m.due_recalled,
+            "due_expected": m.due_expected}
 
 
 def skill_values(person_id: int, pack: str, skill: str, s: SkillState) -> dict[str, Any]:
@@ -125,6 +128,23 @@ class SqlLearner:
     def weeks(self, person_id: int) -> set[date]:
         return set(self.db.scalars(select(t.WeekRow.week).where(
             t.WeekRow.person_id == person_id)))
+
+    def memory_parameters(self, person_id: int) -> tuple[float, ...]:
+        """The FSRS-6 parameters that schedule this person: their own once a fit has earned
+        its place (`learnloop calibrate`), else the population defaults."""
+        row = self.db.get(t.MemoryParametersRow, person_id)
+        return tuple(row.parameters) if row is not None else DEFAULT_PARAMETERS
+
+    def parameter_map(self, person_ids: Iterable[int]) -> dict[int, tuple[float, ...]]:
+        """The stored parameters of those of these people who have them."""
+        ids = list(person_ids)
+        out: dict[int, tuple[float, ...]] = {}
+        for start in range(0, len(ids), 500):
+            rows = self.db.execute(select(t.MemoryParametersRow.person_id,
+                                          t.MemoryParametersRow.parameters).where(
+                t.MemoryParametersRow.person_id.in_(ids[start:start + 500])))
+            out.update({pid: tuple(values) for pid, values in rows})
+        return out
 
     # --- writes (one row at a time: the online path) ---
     def save_memory(self, person_id: int, pack: str, family: str, m: FamilyMemory) -> None:

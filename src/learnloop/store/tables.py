@@ -315,6 +315,46 @@ class MemoryRow(Base):
     last_review: Mapped[datetime] = mapped_column(UTCDateTime())
     reviews: Mapped[int] = mapped_column(Integer)
     lapses: Mapped[int] = mapped_column(Integer)
+    first_correct: Mapped[bool | None] = mapped_column(Boolean)
+    due_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    due_recalled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    due_expected: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+
+
+class MemoryParametersRow(Base):
+    """The FSRS-6 parameters that schedule one person, and the last fit's verdict (operational:
+    fitted from statements by `learnloop calibrate`; a rebuild reads it, never writes it)."""
+
+    __tablename__ = "memory_parameters"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    parameters: Mapped[list[Any]] = mapped_column(JsonDoc)
+    personal: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    scored_reviews: Mapped[int] = mapped_column(Integer)
+    held_out: Mapped[int] = mapped_column(Integer)
+    held_out_loss_fitted: Mapped[float | None] = mapped_column(Float)
+    held_out_loss_default: Mapped[float | None] = mapped_column(Float)
+    answers_at_fit: Mapped[int] = mapped_column(Integer)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ItemCalibrationRow(Base):
+    """One item family's 2PL calibration from first answers (operational, like the above)."""
+
+    __tablename__ = "item_calibrations"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family: Mapped[str] = mapped_column(String(64), primary_key=True)
+    difficulty: Mapped[float] = mapped_column(Float)
+    discrimination: Mapped[float] = mapped_column(Float)
+    responses: Mapped[int] = mapped_column(Integer)
+    proportion_correct: Mapped[float] = mapped_column(Float)
+    difficulty_se: Mapped[float | None] = mapped_column(Float)
+    discrimination_se: Mapped[float | None] = mapped_column(Float)
+    flag: Mapped[str | None] = mapped_column(Text)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SkillRow(Base):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from learnloop.store.auth import SqlAuth
+from learnloop.store.calibration import SqlCalibration
 from learnloop.store.content import SqlContent
 from learnloop.store.feedback import SqlFeedback
 from learnloop.store.learner import SqlLearner
@@ -31,6 +32,7 @@ class Repos:
     lrs: SqlLrs
     preflight: SqlPreflight
     feedback: SqlFeedback
+    calibration: SqlCalibration
 
 
 @contextmanager
@@ -39,4 +41,5 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Repos]:
     with factory() as session, session.begin():
         yield Repos(session, SqlPeople(session), SqlAuth(session), SqlContent(session),
                     SqlStatements(session), SqlLearner(session), SqlSteps(session),
-                    SqlLrs(session), SqlPreflight(session), SqlFeedback(session))
+                    SqlLrs(session), SqlPreflight(session), SqlFeedback(session),
+                    SqlCalibration(session))

@@ -49,6 +49,28 @@ class FamilyMemory:
                 "due_recalled": self.due_recalled, "due_expected": self.due_expected}
 
 
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Answers given when a re-check was due: how many, how many right, and how many the
+    model expected to be right."""
+
+    checks: int = 0
+    recalled: int = 0
+    expected: float = 0.0
+
+    @property
+    def measured(self) -> float | None:
+        return self.recalled / self.checks if self.checks else None
+
+    @property
+    def predicted(self) -> float | None:
+        return self.expected / self.checks if self.checks else None
+
+    def __add__(self, other: Retention) -> Retention:
+        return Retention(self.checks + other.checks, self.recalled + other.recalled,
+                         self.expected + other.expected)
+
+
 def rating_for(score: float, success: bool) -> Rating:
     """Wrong is Again; right with partial credit is Hard; right is Good.
 

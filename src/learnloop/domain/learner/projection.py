@@ -7,6 +7,7 @@ rebuilt state equals live state exactly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -111,8 +112,9 @@ class LessonProgress:
     sections: frozenset[str] = frozenset()
 
 
-def answered_memory(current: FamilyMemory | None, event: Answered) -> FamilyMemory:
-    return memory.review(current, event.score, event.success, event.at)
+def answered_memory(current: FamilyMemory | None, event: Answered,
+                    parameters: Sequence[float] = memory.DEFAULT_PARAMETERS) -> FamilyMemory:
+    return memory.review(current, event.score, event.success, event.at, parameters)
 
 
 def answered_skill(current: SkillState, event: Answered, facts: FamilyFacts) -> SkillState:
