@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     spamd_address: str = Field(
         default="", max_length=300,
         description="host:port of a running spamd to use instead of starting one")
+    calibrate_every_minutes: float = Field(
+        default=60.0, ge=0.0, le=7 * 24 * 60,
+        description="how often `serve` fits the learner model to the record (memory "
+                    "parameters of the people due a fit, item calibrations); 0: never")
 
     @field_validator("default_timezone")
     @classmethod

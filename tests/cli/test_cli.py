@@ -246,7 +246,8 @@ def test_an_unknown_organisation_exits_4(run: Run, with_org: None, tmp_path: Pat
     csv_file = str(write_csv(tmp_path, ROSTER))
     for args in (["users", "import", csv_file, "--org", "nope"],
                  ["content", "import", str(write_pack(tmp_path)), "--org", "nope"],
-                 ["users", "token", "ann@acme.example", "--org", "nope"]):
+                 ["users", "token", "ann@acme.example", "--org", "nope"],
+                 ["calibrate", "--org", "nope"]):
         result = run(*args)
         assert result.exit_code == 4, args
         assert "No organisation 'nope'" in result.stderr
@@ -272,3 +273,13 @@ def test_an_unusable_database_exits_3(run: Run, tmp_path: Path) -> None:
                                        f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}"])
     assert result.exit_code == 3
     assert "cannot use the database" in result.stderr
+
+
+def test_calibrate_reports_what_it_fitted_and_why_not(run: Run, with_org: None,
+                                                      tmp_path: Path) -> None:
+    assert run("content", "import", str(write_pack(tmp_path))).exit_code == 0
+    result = run("calibrate")
+    assert result.exit_code == 0, result.output
+    assert "memory: 0 people fitted" in result.output
+    assert "not calibrated: 0 answered item(s)" in result.output
+    assert "calibrated acme in" in result.output

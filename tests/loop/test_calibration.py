@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 import random
+import time
 import uuid
 from datetime import timedelta
 
 import numpy as np
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from learnloop.domain.learner import fsrs, memory
@@ -18,7 +21,9 @@ from learnloop.packs.cache import PackCache
 from learnloop.services import loop, lrs
 from learnloop.services.calibration import OrganisationOutcome, calibrate_organisation
 from learnloop.services.rebuild import rebuild
+from learnloop.settings import load_settings
 from learnloop.store.unit import Repos, transaction
+from learnloop.web.app import create_app
 from tests.conftest import NOW
 from tests.loop.conftest import World, add_person
 
@@ -186,3 +191,23 @@ def test_items_are_calibrated_from_first_answers_and_a_bad_one_is_flagged(
     mean_a = float(np.mean([items[f].parameters.discrimination for f in good]))
     assert 1.0 < mean_a < 2.0  # planted 1.5; one item's alone is uncertain (SE about 0.4)
     assert all(abs(items[f].parameters.proportion_correct - 0.5) < 0.5 for f in good)
+
+
+def test_the_web_app_calibrates_by_itself(engine: Engine, sessions: sessionmaker[Session],
+                                          world: World) -> None:
+    families = _families(sessions, world)
+    answers = _fast_learner(families, random.Random(11))
+    _import(sessions, world, [_answer(world.learner.email, f, at, ok) for f, at, ok in answers])
+    settings = load_settings(environment="test", database_url=str(engine.url),
+                             calibrate_every_minutes=0.005)  # every 0.3 s
+    app = create_app(settings, engine=engine, clock=lambda: NOW)
+    with TestClient(app):
+        for _ in range(300):
+            with transaction(sessions) as repos:
+                stored = repos.calibration.memory_fit(world.learner.id)
+            if stored is not None:
+                break
+            time.sleep(0.1)
+    assert stored is not None, "the app fitted the learner due a fit"
+    assert stored.fitted_at == NOW
+    assert stored.answers_at_fit == len(answers)

@@ -331,7 +331,7 @@ def calibrate(everyone: bool, org_slug: str | None, database_url: str | None) ->
             task = bar.add_task("fitting memory", total=None)
             outcome = calibrate_organisation(
                 lambda: transaction(rt.sessions),
-                lambda store: lambda version: cache.load(store.content, version),
+                lambda store: cache.loader(store.content),
                 organisation.id, utc_now(), everyone=everyone,
                 started=lambda n: bar.update(task, total=n or 1, completed=0 if n else 1),
                 tick=lambda n: bar.update(task, advance=n))

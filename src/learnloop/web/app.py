@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from learnloop.packs.cache import PackCache
 from learnloop.security.passwords import Argon2Passwords
 from learnloop.settings import Settings
 from learnloop.store.engine import make_engine, session_factory
-from learnloop.web import errors, headers
+from learnloop.web import calibration, errors, headers
 from learnloop.web.api import content as api_content
 from learnloop.web.api import feedback as api_feedback
 from learnloop.web.api import loop as api_loop
@@ -53,7 +54,14 @@ def create_app(settings: Settings, *, engine: Engine | None = None,
     settings.check_production()
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        minutes = app.state.settings.calibrate_every_minutes
+        rounds = asyncio.create_task(calibration.every(
+            minutes, app.state.sessions, app.state.packs, app.state.clock)) if minutes else None
         yield
+        if rounds is not None:
+            rounds.cancel()
+            with suppress(asyncio.CancelledError):
+                await rounds
         app.state.checkers.close()  # the warm Chromium and spamd of pre-flight
 
     app = FastAPI(
