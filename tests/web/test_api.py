@@ -367,3 +367,33 @@ def test_the_openapi_document_declares_400_for_bad_input_and_never_422(
     assert all("400" in op["responses"] for op in operations)
     assert not any("422" in op["responses"] for op in operations)
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_retention_follows_the_access_rules(client: TestClient, token_for: Headers,
+                                            seeded: dict[str, int]) -> None:
+    ann, lead, ana = token_for("ann"), token_for("lead"), token_for("ana")
+    mine = client.get(f"/api/v1/people/{seeded['ann']}/retention", headers=ann)
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert body["retention"] == {"due_rechecks": 0, "recalled": 0, "measured": None,
+                                 "interval": None, "expected": None, "target": 0.9}
+    assert body["personal_parameters"] is False
+    assert "no fit tried yet" in body["reason"]
+    assert client.get(f"/api/v1/people/{seeded['ann']}/retention",
+                      headers=lead).status_code == 200
+    assert client.get(f"/api/v1/people/{seeded['bob']}/retention",
+                      headers=ann).status_code == 403
+    assert client.get(f"/api/v1/people/{seeded['ann']}/retention",
+                      headers=ana).status_code == 403
+    bad = client.get("/api/v1/people/0/retention", headers=lead)
+    assert bad.status_code == 400
+    assert "person_id" in bad.text
+    teams = client.get("/api/v1/teams", headers=lead).json()
+    team = next(t for t in teams if t["name"] == "Lifecycle")
+    figure = client.get(f"/api/v1/teams/{team['id']}/retention", headers=ana)
+    assert figure.status_code == 200, figure.text
+    assert figure.json() == {"team_id": team["id"], "members": 2, "counted": 0,
+                             "retention": None, "personal_parameters": 0}
+    assert client.get(f"/api/v1/teams/{team['id']}/retention",
+                      headers=ann).status_code == 403
+    assert client.get("/api/v1/teams/99999/retention", headers=lead).status_code == 404

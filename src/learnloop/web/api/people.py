@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 
 from learnloop.domain.errors import InvalidInput
 from learnloop.domain.problems import Problem
-from learnloop.services import auth, people, teams
+from learnloop.services import auth, people, retention, teams
 from learnloop.web.api.schemas import (
     ErrorOut,
     ImportOut,
@@ -17,9 +17,11 @@ from learnloop.web.api.schemas import (
     PersonIn,
     PersonOut,
     PersonPatch,
+    PersonRetentionOut,
     TeamIn,
     TeamOut,
     TeamPatch,
+    TeamRetentionOut,
     TokenIn,
     TokenOut,
 )
@@ -51,6 +53,14 @@ def list_people(repos: ReposDep, user: CurrentUser) -> list[PersonOut]:
 @router.get("/people/{person_id}", response_model=PersonOut)
 def get_person(person_id: RowId, repos: ReposDep, user: CurrentUser) -> PersonOut:
     return PersonOut.of(people.get_person(repos.people, user.actor, person_id))
+
+
+@router.get("/people/{person_id}/retention", response_model=PersonRetentionOut)
+def get_person_retention(person_id: RowId, repos: ReposDep,
+                         user: CurrentUser) -> PersonRetentionOut:
+    """True retention: the share of due re-checks this person got right, against the target,
+    and whether their own memory parameters schedule them (yourself, or your reports)."""
+    return PersonRetentionOut.of(retention.person_retention(repos, user.actor, person_id))
 
 
 def _body_problems(problems: list[Problem]) -> list[Problem]:
@@ -120,6 +130,13 @@ async def import_people(request: Request, repos: ReposDep, user: CurrentUser,
 def list_teams(repos: ReposDep, user: CurrentUser) -> list[TeamOut]:
     """The team structure (managers, analysts and admins)."""
     return [TeamOut.of(t) for t in people.list_teams(repos.people, user.actor)]
+
+
+@router.get("/teams/{team_id}/retention", response_model=TeamRetentionOut)
+def get_team_retention(team_id: RowId, repos: ReposDep, user: CurrentUser) -> TeamRetentionOut:
+    """True retention of a team's due re-checks (managers and analysts), shown once enough
+    members have some."""
+    return TeamRetentionOut.of(retention.team_retention(repos, user.actor, team_id))
 
 
 @router.post("/teams", response_model=TeamOut, status_code=status.HTTP_201_CREATED,

@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from learnloop.domain.people import Person, Team
 from learnloop.domain.problems import has_nul
+from learnloop.services.retention import (
+    PersonRetention,
+    RetentionFigure,
+    TeamRetention,
+)
 
 STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -105,6 +110,54 @@ class TeamOut(BaseModel):
     @classmethod
     def of(cls, t: Team) -> TeamOut:
         return cls(id=t.id, name=t.name, parent_id=t.parent_id, manager_id=t.manager_id)
+
+
+class RetentionOut(BaseModel):
+    """Answers given when a re-check was due: the share right (true retention), with its 95%
+    Wilson interval, beside the share the memory model expected and the target it schedules
+    for."""
+
+    due_rechecks: int
+    recalled: int
+    measured: float | None
+    interval: tuple[float, float] | None
+    expected: float | None
+    target: float
+
+    @classmethod
+    def of(cls, f: RetentionFigure) -> RetentionOut:
+        return cls(due_rechecks=f.checks, recalled=f.recalled, measured=f.measured,
+                   interval=f.interval, expected=f.expected, target=f.target)
+
+
+class PersonRetentionOut(BaseModel):
+    person_id: int
+    retention: RetentionOut
+    personal_parameters: bool = Field(
+        description="true when the person's own fitted memory parameters schedule them")
+    reason: str = Field(description="why those parameters: the last fit's verdict")
+    fitted_at: datetime | None
+
+    @classmethod
+    def of(cls, r: PersonRetention) -> PersonRetentionOut:
+        return cls(person_id=r.person_id, retention=RetentionOut.of(r.figure),
+                   personal_parameters=r.personal, reason=r.reason, fitted_at=r.fitted_at)
+
+
+class TeamRetentionOut(BaseModel):
+    team_id: int
+    members: int
+    counted: int = Field(description="members with at least one due re-check")
+    retention: RetentionOut | None = Field(
+        description="null while fewer members than the organisation's minimum group size "
+                    "have due re-checks")
+    personal_parameters: int = Field(description="members scheduled from their own fit")
+
+    @classmethod
+    def of(cls, r: TeamRetention) -> TeamRetentionOut:
+        return cls(team_id=r.team_id, members=r.members, counted=r.counted,
+                   retention=RetentionOut.of(r.figure) if r.figure else None,
+                   personal_parameters=r.personal)
 
 
 class TeamIn(RequestBody):

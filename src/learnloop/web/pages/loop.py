@@ -24,7 +24,7 @@ from learnloop.domain.errors import Conflict, InvalidInput
 from learnloop.domain.grading import MAX_TEXT
 from learnloop.domain.grading import Response as Given
 from learnloop.domain.problems import Problem
-from learnloop.services import loop
+from learnloop.services import loop, retention
 from learnloop.services.auth import Authenticated
 from learnloop.services.loop import Stage
 from learnloop.services.ports import StoredStep
@@ -115,6 +115,7 @@ class LearnerHome:
     lessons_done: int
     lessons_total: int
     recent: list[RecentRow]
+    retention: retention.PersonRetention
 
 
 def _title_of(step: StoredStep, pack: Pack) -> str:
@@ -147,6 +148,7 @@ def learner_home(ctx: LoopContext, user: Authenticated, now: datetime,
         recent=[RecentRow(s.id, _title_of(s, pack), KIND_NAMES.get(s.kind, s.kind),
                           s.finished_at is not None, when(s.created_at, now, tz))
                 for s in found.recent],
+        retention=retention.person_retention(ctx.store, user.actor, user.person.id),
     )
 
 
