@@ -14,6 +14,7 @@ from learnloop.demo import DEMO_PACK
 from learnloop.domain.content.model import Context, ItemFamily, ItemType, Lesson, Pack
 from learnloop.domain.learner import mastery
 from learnloop.domain.learner.catalogue import catalogue_of
+from learnloop.domain.learner.irt import TARGET_SUCCESS, ItemParameters, probability
 from learnloop.domain.learner.memory import FamilyMemory
 from learnloop.domain.learner.policy import (
     CHECK_ITEMS,
@@ -667,3 +668,50 @@ def test_a_family_that_does_not_render_still_has_variant_zero() -> None:
     catalogue = catalogue_of(Pack(id="p", title="P", description="", families=(broken,)))
     assert catalogue.distinct["broken"] == (0,)
     assert catalogue.families["broken"].probes == frozenset()
+
+
+# -- practice at the learner's level (calibrated items) ------------------------------------------
+
+
+def _calibrated(pack: Pack, skill_id: str) -> dict[str, ItemParameters]:
+    """The skill's standard families, calibrated from very easy to very hard."""
+    pool = sorted(f.id for f in pack.families
+                  if f.skill == skill_id and f.context is Context.STANDARD)
+    return {fid: ItemParameters(fid, -3.0 + 6.0 * i / (len(pool) - 1), 1.2)
+            for i, fid in enumerate(pool)}
+
+
+def _first_answers(items: dict[str, ItemParameters], right: bool) -> dict[str, FamilyMemory]:
+    return {fid: replace(due_memory(NOW + timedelta(days=5)), first_correct=right)
+            for fid in items}
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_practice_is_chosen_near_the_learners_level(pack: Pack, right: bool) -> None:
+    items = _calibrated(pack, "compliance")
+    assert len(items) > PRACTICE_ITEMS + 1
+    learner = LearnerView({"compliance": skill(5, 0, confidence=1)},
+                          _first_answers(items, right), all_done(pack), items)
+    theta = learner.ability()
+    assert (theta > 0.5) if right else (theta < -0.5)
+    step = step_of(pack, learner)
+    assert step.kind is StepKind.PRACTICE
+    chances = {fid: probability(theta, items[fid]) for fid in items}
+    nearest = sorted(items, key=lambda fid: abs(chances[fid] - TARGET_SUCCESS))
+    assert list(step.families) == nearest[:PRACTICE_ITEMS + 1]
+    # the same for every seed: the level decides, not chance
+    assert all(step_of(pack, learner, seed=s).families == step.families for s in range(5))
+
+
+def test_uncalibrated_and_flat_items_fall_back_to_chance(pack: Pack) -> None:
+    items = _calibrated(pack, "compliance")
+    flat = {fid: replace(p, discrimination=0.0) for fid, p in items.items()}
+    learner = LearnerView({"compliance": skill(5, 0, confidence=1)}, {}, all_done(pack), flat)
+    draws = {step_of(pack, learner, seed=s).families for s in range(10)}
+    assert len(draws) > 1
+    one = dict(list(items.items())[:1])
+    partly = LearnerView({"compliance": skill(5, 0, confidence=1)}, {}, all_done(pack), one)
+    step = step_of(pack, partly)
+    assert step.families[0] == next(iter(one))  # the calibrated one first, the rest at random
+    assert len(step.families) == PRACTICE_ITEMS + 1
+    assert LearnerView({}, {}, {}).ability() == pytest.approx(0.0)

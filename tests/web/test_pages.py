@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from learnloop.domain.learner.irt import WEAK_PRIOR, Calibration, ItemParameters
 from learnloop.services import people
 from learnloop.settings import load_settings
 from learnloop.store.unit import transaction
@@ -198,3 +199,25 @@ def test_sign_in_lists_demo_accounts_outside_production_only(
                                           database_url=str(engine.url)), engine=engine)
     with TestClient(production) as prod:
         assert "Demo accounts" not in prod.get("/signin").text
+
+
+def test_the_author_view_shows_item_calibration_and_flags(
+        client: TestClient, sessions: sessionmaker[Session], seeded: dict[str, int]) -> None:
+    sign_in(client, "amy")
+    page = client.get("/author/starter/v/1")
+    assert "Item diagnostics appear once enough learners have answered" in page.text
+    weak = ItemParameters("bounce-code", 0.4, 0.12, responses=180, proportion_correct=0.46,
+                          difficulty_se=0.9, discrimination_se=0.15)
+    with transaction(sessions) as repos:
+        org = repos.people.organisation_by_slug("acme")
+        assert org is not None
+        repos.calibration.replace_items(org.id, "starter", Calibration(
+            (weak,), -100.0, 10, True, 180, WEAK_PRIOR), NOW)
+    page = client.get("/author/starter/v/1")
+    assert page.status_code == 200
+    assert "1 of 1 item families calibrated" in page.text
+    assert "1 flagged" in page.text
+    assert "b 0.4 · a 0.12" in page.text
+    family = client.get("/author/starter/v/1/families/bounce-code")
+    assert "from 180 learners' first answers (46% right)" in family.text
+    assert "low discrimination (0.12 &lt; 0.3)" in family.text

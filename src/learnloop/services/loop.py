@@ -126,10 +126,12 @@ def _loaded(store: LearningStore, packs: PackLoader, actor: Actor,
     return packs(versions[0])
 
 
-def _view(store: LearningStore, person_id: int, pack: str) -> LearnerView:
-    return LearnerView(store.learner.skills(person_id, pack),
-                       store.learner.memories(person_id, pack),
-                       store.learner.lessons(person_id, pack))
+def _view(store: LearningStore, person: Person, pack: str) -> LearnerView:
+    return LearnerView(store.learner.skills(person.id, pack),
+                       store.learner.memories(person.id, pack),
+                       store.learner.lessons(person.id, pack),
+                       {f: found.parameters
+                        for f, found in store.calibration.items(person.org_id, pack).items()})
 
 
 def _scope(learner: Learner, loaded: LoadedPack) -> xs.Scope:
@@ -190,7 +192,7 @@ def home(store: LearningStore, packs: PackLoader, actor: Actor, now: datetime,
     learner = learner_of(store, actor, person_id, Action.VIEW_PERSON)
     loaded = _loaded(store, packs, actor, pack_slug)
     pack = loaded.pack
-    view = _view(store, learner.person.id, pack.id)
+    view = _view(store, learner.person, pack.id)
     skills = [SkillLine(s.id, s.name, policy.skill_probability(view.skills.get(s.id), now),
                         st.answers if (st := view.skills.get(s.id)) else 0,
                         st.correct if st else 0, st.confidence if st else None)
@@ -235,7 +237,7 @@ def start_next(store: LearningStore, packs: PackLoader, actor: Actor, now: datet
     for open_step in store.steps.open_steps(learner.person.id):
         if open_step.pack == loaded.pack.id:
             return open_step
-    chosen = policy.next_step(loaded.pack, _view(store, learner.person.id, loaded.pack.id), now,
+    chosen = policy.next_step(loaded.pack, _view(store, learner.person, loaded.pack.id), now,
                               rng, last_family)
     if chosen is None:
         raise Conflict("This pack has no items to practise yet.")

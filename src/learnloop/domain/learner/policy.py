@@ -17,6 +17,10 @@ In order of priority:
    situation;
 7. otherwise practice on the weakest skill.
 
+Practice (4 and 7) is chosen at the learner's level once the pack's families are calibrated
+(`irt`, by `learnloop calibrate`): the families whose chance of a right answer at the learner's
+ability is nearest 70%. Until then, and for families not calibrated yet, it is drawn at random.
+
 The randomness (which families to draw among equals) is passed in.
 """
 
@@ -25,12 +29,13 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from learnloop.domain.content.model import Context, ItemFamily, Lesson, Misconception, Pack
-from learnloop.domain.learner import mastery
+from learnloop.domain.learner import irt, mastery
+from learnloop.domain.learner.irt import ItemParameters
 from learnloop.domain.learner.memory import FamilyMemory
 from learnloop.domain.learner.projection import LessonProgress, RuleFailures, SkillState
 from learnloop.domain.preflight.catalogue import BY_ID as RULES
@@ -63,11 +68,20 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class LearnerView:
-    """What the policy reads about one learner in one pack."""
+    """What the policy reads about one learner in one pack; `items` are the pack's calibrated
+    families (2PL, from everyone's first answers), empty until `learnloop calibrate` has run."""
 
     skills: dict[str, SkillState]
     memories: dict[str, FamilyMemory]
     lessons: dict[str, LessonProgress]
+    items: dict[str, ItemParameters] = field(default_factory=dict)
+
+    def ability(self) -> float:
+        """The learner's ability on the calibrated scale, from their first answers to
+        calibrated families (0, the average, before any)."""
+        first = {fid: m.first_correct for fid, m in self.memories.items()
+                 if m.first_correct is not None and fid in self.items}
+        return irt.ability(first, self.items).theta
 
 
 def skill_probability(state: SkillState | None, at: datetime) -> float | None:
@@ -127,6 +141,31 @@ def _pick(families: list[ItemFamily], count: int, rng: random.Random,
     pool = fresh if len(fresh) >= count else families
     chosen = rng.sample(pool, min(count, len(pool)))
     return tuple(f.id for f in chosen)
+
+
+def _pick_at_level(families: list[ItemFamily], count: int, rng: random.Random,
+                   view: LearnerView, avoid: frozenset[str] | set[str] = frozenset()
+                   ) -> tuple[str, ...]:
+    """Practice at the learner's level: the calibrated families whose chance of a right
+    answer, at the learner's ability, is nearest `irt.TARGET_SUCCESS` (challenging but mostly
+    won), in that order; families not calibrated yet, or that do not discriminate, are drawn
+    at random after them. Without calibrations this is `_pick`."""
+    fresh = [f for f in families if f.id not in avoid]
+    pool = fresh if len(fresh) >= count else families
+    usable = [view.items[f.id] for f in pool
+              if f.id in view.items and view.items[f.id].discrimination > 0]
+    if not usable:
+        return _pick(families, count, rng, avoid)
+    theta = view.ability()
+    chosen: list[str] = []
+    while usable and len(chosen) < count:
+        best = irt.nearest_to_level(theta, usable)
+        assert best is not None
+        chosen.append(best.item)
+        usable = [item for item in usable if item.item != best.item]
+    rest = [f for f in pool if f.id not in chosen]
+    extra = rng.sample(rest, min(count - len(chosen), len(rest)))
+    return tuple(chosen) + tuple(f.id for f in extra)
 
 
 def _lesson_order(pack: Pack, view: LearnerView) -> list[Lesson]:
@@ -201,7 +240,8 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
             return Step(StepKind.PRACTICE, sid,
                         f"{why}: {PRACTICE_ITEMS + 1} practice questions will show where "
                         f"it is solid and where it is not.",
-                        families=_pick(pool, PRACTICE_ITEMS + 1, rng, {last_family or ""}))
+                        families=_pick_at_level(pool, PRACTICE_ITEMS + 1, rng, view,
+                                                {last_family or ""}))
 
     if order:
         # Breadth first: the skill with the fewest lessons done, then the pack's order.
@@ -232,7 +272,8 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
             return Step(StepKind.PRACTICE, sid,
                         f"Practice on {name[sid]}, your weakest skill at {percent(p)}: "
                         f"{PRACTICE_ITEMS + 1} questions.",
-                        families=_pick(pool, PRACTICE_ITEMS + 1, rng, {last_family or ""}))
+                        families=_pick_at_level(pool, PRACTICE_ITEMS + 1, rng, view,
+                                                {last_family or ""}))
     return None
 
 

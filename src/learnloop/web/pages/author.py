@@ -34,8 +34,11 @@ def author_pack(request: Request, pack_slug: Slug, number: VersionNumber, repos:
         raise NotFound(f"No skill {skill!r} in this pack.")
     counts = {f.id: variants.variant_count(f) for f in pack.families}
     first = {f.id: variants.make_item(f, 0).stem for f in pack.families}
+    calibrated = repos.calibration.items(user.actor.org_id, pack.id)
+    flagged = sorted(fid for fid, item in calibrated.items() if item.flag)
     return render(request, "author_pack.html", user, version=version, pack=pack,
-                  selected=skill, counts=counts, first=first)
+                  selected=skill, counts=counts, first=first, calibrated=calibrated,
+                  flagged=flagged)
 
 
 @router.get("/author/{pack_slug}/v/{number}/families/{family_id}",
@@ -50,7 +53,9 @@ def author_family(request: Request, pack_slug: Slug, number: VersionNumber, fami
         raise NotFound(f"No item family {family_id!r} in this pack.")
     items = variants.distinct_items(family)
     misconceptions = pack.misconceptions()
+    calibration = repos.calibration.items(user.actor.org_id, pack.id).get(family.id)
     return render(request, "author_family.html", user, version=version, pack=pack,
+                  calibration=calibration,
                   family=family, items=items[:MAX_VARIANTS_SHOWN], total=len(items),
                   misconceptions=misconceptions, skill=pack.skill(family.skill),
                   lesson=pack.lesson(family.lesson) if family.lesson else None)
