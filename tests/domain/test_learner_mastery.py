@@ -1,4 +1,5 @@
-"""Mastery per skill: performance factors analysis with forgetting (evidence that halves)."""
+"""Mastery per skill: the answer model's logit plus work evidence that fades (halves every
+half-life)."""
 
 from __future__ import annotations
 
@@ -14,20 +15,23 @@ from learnloop.domain.learner.mastery import (
     HALF_LIFE_DAYS,
     MASTERED,
     STRUGGLING,
-    W0,
-    WD,
     WF,
     WS,
     Evidence,
+    combine,
     fade,
-    logit,
     observe,
-    probability,
+    work_logit,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HALF_LIFE = timedelta(days=HALF_LIFE_DAYS)
-PRIOR = 1.0 / (1.0 + math.exp(-W0))
+BASE = 0.7  # an answer model's logit for some history; work evidence moves it
+PRIOR = 1.0 / (1.0 + math.exp(-BASE))
+
+
+def probability(evidence: Evidence, at: datetime) -> float:
+    return combine(BASE, evidence, at)
 
 
 def answers(scores: list[float], start: datetime = T0,
@@ -41,16 +45,20 @@ def answers(scores: list[float], start: datetime = T0,
 # -- the formula -------------------------------------------------------------------------------
 
 
-def test_no_evidence_gives_the_prior() -> None:
+def test_no_evidence_leaves_the_answer_model() -> None:
     assert probability(Evidence(), T0) == pytest.approx(PRIOR)
-    assert 0.5 < PRIOR < MASTERED
+    assert work_logit(Evidence(), T0) == 0.0
 
 
-def test_the_logit_is_the_fitted_formula() -> None:
+def test_work_adds_the_fitted_weights_to_the_logit() -> None:
     evidence = Evidence(3.0, 2.0, T0)
-    expected = W0 + WS * math.log(4.0) - WF * math.log(3.0) + WD * (3.0 - 4.0)
-    assert logit(evidence, 4.0) == pytest.approx(expected)
-    assert probability(evidence, T0, 4.0) == pytest.approx(1.0 / (1.0 + math.exp(-expected)))
+    expected = BASE + WS * math.log(4.0) - WF * math.log(3.0)
+    assert probability(evidence, T0) == pytest.approx(1.0 / (1.0 + math.exp(-expected)))
+
+
+def test_a_huge_logit_is_bounded() -> None:
+    assert 0.0 < combine(-1e9, Evidence(), T0) < 1e-5
+    assert 1 - 1e-5 < combine(1e9, Evidence(), T0) < 1.0
 
 
 def test_the_thresholds_are_ordered() -> None:
@@ -77,14 +85,6 @@ def test_a_failure_after_successes_lowers_it_and_a_success_raises_it_again() -> 
     at = T0 + timedelta(minutes=7)
     assert probability(worse, at) < probability(good, at)
     assert probability(better, at) > probability(worse, at)
-
-
-def test_a_harder_item_has_a_lower_probability() -> None:
-    evidence = answers([1.0, 0.0, 1.0])
-    by_difficulty = [probability(evidence, T0, d) for d in (1.0, 2.0, 3.0, 4.0, 5.0)]
-    assert all(a > b for a, b in pairwise(by_difficulty))
-    assert logit(evidence, 1.0) - logit(evidence, 5.0) == pytest.approx(4 * WD)
-    assert probability(evidence, T0) == probability(evidence, T0, 3.0)
 
 
 # -- observing answers -------------------------------------------------------------------------
@@ -235,15 +235,10 @@ def test_ten_thousand_mixed_answers_land_in_between() -> None:
     Evidence(1e-300, 1e-300, T0),
     Evidence(0.0, 0.0, datetime(1, 1, 1, tzinfo=UTC)),
 ])
-@pytest.mark.parametrize("difficulty", [-1e9, -50.0, 1.0, 3.0, 5.0, 50.0, 1e9])
-def test_extreme_inputs_do_not_crash(evidence: Evidence, difficulty: float) -> None:
-    p = probability(evidence, datetime(9999, 12, 31, tzinfo=UTC), difficulty)
+@pytest.mark.parametrize("base", [-1e9, -50.0, 0.0, 3.0, 50.0, 1e9])
+def test_extreme_inputs_do_not_crash(evidence: Evidence, base: float) -> None:
+    p = combine(base, evidence, datetime(9999, 12, 31, tzinfo=UTC))
     assert 0.0 <= p <= 1.0
-
-
-def test_an_impossible_difficulty_still_gives_a_probability() -> None:
-    assert 0.0 < probability(Evidence(), T0, 1e6) < PRIOR
-    assert PRIOR < probability(Evidence(), T0, -1e6) <= 1.0
 
 
 # -- properties --------------------------------------------------------------------------------
@@ -252,12 +247,12 @@ counts = st.floats(min_value=0.0, max_value=1e9, allow_nan=False, allow_infinity
 offsets = st.integers(min_value=-3650 * 24, max_value=3650 * 24).map(lambda h: timedelta(hours=h))
 
 
-@given(counts, counts, offsets, offsets, st.floats(min_value=1.0, max_value=5.0))
+@given(counts, counts, offsets, offsets, st.floats(min_value=-20.0, max_value=20.0))
 def test_probability_stays_strictly_between_zero_and_one(
         successes: float, failures: float, last: timedelta, asked: timedelta,
-        difficulty: float) -> None:
+        base: float) -> None:
     evidence = Evidence(successes, failures, T0 + last)
-    p = probability(evidence, T0 + asked, difficulty)
+    p = combine(base, evidence, T0 + asked)
     assert 0.0 < p < 1.0
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from learnloop.demo import DEMO_PACK
 from learnloop.domain.content.model import Context, ItemFamily, ItemType, Lesson, Pack
-from learnloop.domain.learner import mastery
+from learnloop.domain.learner import answer_model, mastery
+from learnloop.domain.learner.answer_model import LearnerTrace, SkillTrace
 from learnloop.domain.learner.catalogue import catalogue_of
 from learnloop.domain.learner.irt import TARGET_SUCCESS, ItemParameters, probability
 from learnloop.domain.learner.memory import FamilyMemory
@@ -53,7 +54,19 @@ def pack() -> Pack:
 def view(skills: dict[str, SkillState] | None = None,
          memories: dict[str, FamilyMemory] | None = None,
          lessons: dict[str, LessonProgress] | None = None) -> LearnerView:
-    return LearnerView(skills or {}, memories or {}, lessons or {})
+    return LearnerView(skills or {}, memories or {}, lessons or {},
+                       trace=across(skills or {}))
+
+
+def across(skills: dict[str, SkillState]) -> LearnerTrace:
+    """A person trace that agrees with these skills' traces (each built on its own): the
+    counts summed, the recent averages of the skill answered most."""
+    traces = [s.trace for s in skills.values()]
+    if not traces:
+        return LearnerTrace()
+    most = max(traces, key=lambda t: t.attempts)
+    return LearnerTrace(sum(t.attempts for t in traces), sum(t.right for t in traces),
+                        sum(t.residual for t in traces), most.recent, most.weight)
 
 
 def due_memory(due: datetime, last_review: datetime | None = None) -> FamilyMemory:
@@ -65,9 +78,14 @@ def due_memory(due: datetime, last_review: datetime | None = None) -> FamilyMemo
 def skill(successes: float = 0.0, failures: float = 0.0, answers: int | None = None,
           confidence: int | None = None,
           misconceptions: tuple[tuple[str, MisconceptionSeen], ...] = ()) -> SkillState:
+    """A skill answered `failures` times wrong, then `successes` times right."""
     count = answers if answers is not None else max(1, round(successes + failures))
-    return SkillState(evidence=mastery.Evidence(successes, failures, NOW - timedelta(hours=1)),
-                      answers=count, correct=round(successes), confidence=confidence,
+    traces: tuple[SkillTrace, ...] = (SkillTrace(),)
+    learner = LearnerTrace()
+    for right in [False] * round(failures) + [True] * round(successes):
+        traces, learner = answer_model.observe(traces, learner, "s", float(right), right, 0.7)
+    return SkillState(trace=traces[0], answers=count, correct=round(successes),
+                      confidence=confidence,
                       pulse_at=NOW - timedelta(hours=1) if confidence else None,
                       misconceptions=misconceptions)
 
@@ -420,10 +438,10 @@ def test_low_confidence_brings_the_next_lesson_on_that_skill(pack: Pack) -> None
 
 def test_low_mastery_brings_the_next_lesson_with_the_percentage(pack: Pack) -> None:
     state = skill(1, 6, confidence=4)
-    p = skill_probability(state, NOW)
+    learner = view(skills={"template-qa": state}, lessons=done("final-build-checks"))
+    p = learner.mastery("template-qa", NOW)
     assert p is not None
     assert p < mastery.STRUGGLING
-    learner = view(skills={"template-qa": state}, lessons=done("final-build-checks"))
     step = step_of(pack, learner)
     assert step.kind is StepKind.LESSON
     assert step.skill == "template-qa"
@@ -518,7 +536,7 @@ def test_mastered_and_confident_after_every_lesson_means_transfer(pack: Pack) ->
     learner = view(skills=every_skill(pack, compliance=skill(20, 0, confidence=5)),
                    lessons=all_done(pack))
     step = step_of(pack, learner)
-    p = skill_probability(learner.skills["compliance"], NOW)
+    p = learner.mastery("compliance", NOW)
     assert p is not None
     assert p >= mastery.MASTERED
     assert step.kind is StepKind.TRANSFER
@@ -544,10 +562,10 @@ def test_no_transfer_while_lessons_are_left(pack: Pack) -> None:
 
 
 def test_no_transfer_without_confidence_practice_on_the_weakest(pack: Pack) -> None:
-    learner = view(skills=every_skill(pack, template_qa=skill(6, 1, confidence=3),
+    learner = view(skills=every_skill(pack, template_qa=skill(3, 3, confidence=3),
                                       compliance=skill(20, 0, confidence=3)),
                    lessons=all_done(pack))
-    p = skill_probability(learner.skills["template-qa"], NOW)
+    p = learner.mastery("template-qa", NOW)
     assert p is not None
     assert p >= mastery.STRUGGLING
     step = step_of(pack, learner, last_family="dark-mode-logo")
@@ -603,7 +621,11 @@ def test_skill_probability_is_none_until_the_first_answer() -> None:
     assert skill_probability(None, NOW) is None
     assert skill_probability(SkillState(), NOW) is None
     state = skill(2, 1)
-    assert skill_probability(state, NOW) == mastery.probability(state.evidence, NOW)
+    model = answer_model.shipped()
+    z = model.logit("", ("s",), (state.trace,), LearnerTrace(), "s")
+    assert skill_probability(state, NOW, "s") == mastery.combine(z, state.evidence, NOW)
+    seen = view({"s": state})
+    assert seen.mastery("s", NOW) == skill_probability(state, NOW, "s", seen.trace)
 
 
 @pytest.mark.parametrize(("p", "text"), [(0.0, "0%"), (0.004, "0%"), (0.456, "46%"),

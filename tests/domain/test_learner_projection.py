@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learnloop.domain.learner import mastery, memory
+from learnloop.domain.learner import answer_model, mastery, memory
+from learnloop.domain.learner.answer_model import LearnerTrace
 from learnloop.domain.learner.catalogue import FamilyFacts
 from learnloop.domain.learner.events import (
     Answered,
@@ -45,10 +46,14 @@ def answer(at: datetime, success: bool, *misconceptions: str, score: float | Non
                     tuple(misconceptions))
 
 
+def answered(state: SkillState, event: Answered, facts: FamilyFacts) -> SkillState:
+    return answered_skill(state, event, facts, LearnerTrace(), 0.7)[0]
+
+
 def fold(events: list[Answered], facts: FamilyFacts = PROBES_BOTH) -> SkillState:
     state = SkillState()
     for event in events:
-        state = answered_skill(state, event, facts)
+        state = answered(state, event, facts)
     return state
 
 
@@ -61,16 +66,23 @@ def seen(state: SkillState, mid: str) -> MisconceptionSeen:
 # -- answers on a skill ------------------------------------------------------------------------
 
 
-def test_answers_count_and_update_the_evidence() -> None:
+def test_answers_count_and_update_the_answer_models_traces() -> None:
     events = [answer(T0, True), answer(T0 + timedelta(hours=1), False),
               answer(T0 + timedelta(hours=2), True, score=0.5)]
-    state = fold(events)
+    state = SkillState()
+    learner = LearnerTrace()
+    traces: tuple[answer_model.SkillTrace, ...] = (answer_model.SkillTrace(),)
+    expected = LearnerTrace()
+    for event in events:
+        state, learner = answered_skill(state, event, PROBES_BOTH, learner, 0.7)
+        traces, expected = answer_model.observe(traces, expected, "deliverability",
+                                                event.score, event.success, 0.7)
     assert state.answers == 3
     assert state.correct == 2
-    expected = mastery.Evidence()
-    for event in events:
-        expected = mastery.observe(expected, event.score, event.at)
-    assert state.evidence == expected
+    assert (state.trace,) == traces
+    assert learner == expected
+    assert learner.run == "deliverability"
+    assert state.evidence == mastery.Evidence()  # evidence is from work only
 
 
 def test_a_new_skill_state_is_empty() -> None:
@@ -124,11 +136,11 @@ def test_an_earlier_right_answer_arriving_late_does_not_clear_it() -> None:
 
 def test_a_right_answer_on_a_family_that_cannot_reveal_it_does_not_clear_it() -> None:
     state = SkillState()
-    state = answered_skill(state, answer(T0, False, BOUNCES, BLOCKS), PROBES_BOTH)
-    state = answered_skill(state, answer(T0 + timedelta(days=1), True), PROBES_BOUNCES)
+    state = answered(state, answer(T0, False, BOUNCES, BLOCKS), PROBES_BOTH)
+    state = answered(state, answer(T0 + timedelta(days=1), True), PROBES_BOUNCES)
     assert not seen(state, BOUNCES).active
     assert seen(state, BLOCKS).active  # PROBES_BOUNCES could not have shown BLOCKS again
-    state = answered_skill(state, answer(T0 + timedelta(days=2), True), PROBES_NOTHING)
+    state = answered(state, answer(T0 + timedelta(days=2), True), PROBES_NOTHING)
     assert seen(state, BLOCKS).active
 
 
@@ -165,14 +177,14 @@ def test_misconception_seen_active_rule() -> None:
 def test_answered_skill_returns_a_new_state() -> None:
     before = fold([answer(T0, False, BOUNCES)])
     snapshot = (before.answers, before.correct, before.evidence, before.misconceptions)
-    after = answered_skill(before, answer(T0 + timedelta(days=1), True), PROBES_BOTH)
+    after = answered(before, answer(T0 + timedelta(days=1), True), PROBES_BOTH)
     assert after is not before
     assert (before.answers, before.correct, before.evidence, before.misconceptions) == snapshot
 
 
 def test_answered_skill_keeps_the_pulse() -> None:
     pulsed = pulsed_skill(SkillState(), pulse(T0, 2, 4))
-    after = answered_skill(pulsed, answer(T0 + timedelta(hours=1), True), PROBES_BOTH)
+    after = answered(pulsed, answer(T0 + timedelta(hours=1), True), PROBES_BOTH)
     assert (after.confidence, after.relevance, after.pulse_at) == (2, 4, T0)
 
 

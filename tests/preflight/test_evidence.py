@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from learnloop.demo import DEMO_PACK
 from learnloop.domain.content.model import Context, Pack, Preflight, RuleLesson
-from learnloop.domain.learner import mastery
-from learnloop.domain.learner.catalogue import catalogue_of
-from learnloop.domain.learner.events import LEARNER_ACTIONS, PreflightChecked
+from learnloop.domain.learner import answer_model, mastery
+from learnloop.domain.learner.answer_model import LearnerTrace
+from learnloop.domain.learner.catalogue import FamilyFacts, catalogue_of
+from learnloop.domain.learner.events import LEARNER_ACTIONS, Answered, PreflightChecked
 from learnloop.domain.learner.memory import FamilyMemory
 from learnloop.domain.learner.policy import (
     PRACTICE_ITEMS,
@@ -31,6 +32,7 @@ from learnloop.domain.learner.projection import (
     LessonProgress,
     RuleFailures,
     SkillState,
+    answered_skill,
     checked_skill,
     lesson_cleared_skill,
 )
@@ -366,22 +368,36 @@ def test_an_unknown_attempt_counts_as_a_first() -> None:
     assert fold([checked(AT, False, attempt=None)]).work_failed == 1
 
 
+FACTS = FamilyFacts("template-qa", 3, frozenset())
+
+
+def quiz(state: SkillState, trace: LearnerTrace, right: bool,
+         at: datetime) -> tuple[SkillState, LearnerTrace]:
+    """One knowledge-check answer on the skill, through the projector."""
+    event = Answered(PACK, "placeholder-link", 0, at, 1.0 if right else 0.0, right)
+    return answered_skill(state, event, FACTS, trace,
+                          answer_model.shipped().rate("placeholder-link"))
+
+
+def shown(state: SkillState, trace: LearnerTrace, at: datetime) -> float | None:
+    return skill_probability(state, at, "template-qa", trace)
+
+
 def test_repeated_work_failures_lower_mastery_more_than_quiz_failures() -> None:
-    quizzes = mastery.Evidence()
+    state, trace = SkillState(), LearnerTrace()
     for i in range(10):
-        quizzes = mastery.observe(quizzes, 1.0, AT + timedelta(minutes=i))
-    state = SkillState(evidence=quizzes, answers=10, correct=10)
-    seen = [mastery.probability(state.evidence, AT + timedelta(hours=1))]
-    quiz_only = quizzes
+        state, trace = quiz(state, trace, True, AT + timedelta(minutes=i))
+    seen = [shown(state, trace, AT + timedelta(hours=1))]
+    quiz_only, quiz_trace = state, trace
     for week in range(1, 4):
         at = AT + timedelta(days=7 * week)
         state = checked_skill(state, checked(at, False))
-        quiz_only = mastery.observe(quiz_only, 0.0, at)
-        seen.append(mastery.probability(state.evidence, at))
-    assert seen == sorted(seen, reverse=True)
+        quiz_only, quiz_trace = quiz(quiz_only, quiz_trace, False, at)
+        seen.append(shown(state, trace, at))
+    assert seen == sorted(seen, reverse=True)  # type: ignore[type-var]
     assert len(set(seen)) == 4
     end = AT + timedelta(days=21)
-    assert mastery.probability(state.evidence, end) < mastery.probability(quiz_only, end)
+    assert shown(state, trace, end) < shown(quiz_only, quiz_trace, end)  # type: ignore[operator]
     assert state.rule(PLACEHOLDER) == RuleFailures(3, 3, end)
 
 
@@ -473,37 +489,53 @@ def test_first_pass_rate_of_nothing_is_nothing() -> None:
 # -- the mastery shown -------------------------------------------------------------------------
 
 
-def quiz_master() -> SkillState:
-    evidence = mastery.Evidence()
+def quiz_master() -> tuple[SkillState, LearnerTrace]:
+    state, trace = SkillState(), LearnerTrace()
     for i in range(30):
-        evidence = mastery.observe(evidence, 1.0, AT - timedelta(hours=i))
-    return SkillState(evidence=evidence, answers=30, correct=30)
+        state, trace = quiz(state, trace, True, AT - timedelta(hours=30 - i))
+    return state, trace
+
+
+def uncapped(state: SkillState, trace: LearnerTrace, at: datetime) -> float:
+    """What the evidence says before the cap: the answer model plus the work."""
+    z = answer_model.shipped().logit("", ("template-qa",), (state.trace,), trace, "template-qa")
+    return mastery.combine(z, state.evidence, at)
 
 
 def test_work_evidence_alone_gives_a_mastery_figure() -> None:
     assert skill_probability(SkillState(), AT) is None
     state = fold([checked(AT, True)])
-    assert skill_probability(state, AT) == mastery.probability(state.evidence, AT)
+    assert shown(state, LearnerTrace(), AT) == uncapped(state, LearnerTrace(), AT)
 
 
 def test_a_rule_failing_twice_keeps_the_skill_under_mastered() -> None:
-    state = quiz_master()
-    assert skill_probability(state, AT) >= mastery.MASTERED  # type: ignore[operator]
+    state, trace = quiz_master()
+    assert shown(state, trace, AT) >= mastery.MASTERED  # type: ignore[operator]
     once = fold([checked(AT, False)], state)
-    assert skill_probability(once, AT) == mastery.probability(once.evidence, AT)
+    assert shown(once, trace, AT) == uncapped(once, trace, AT)
     twice = fold([checked(AT + timedelta(minutes=1), False)], once)
-    assert mastery.probability(twice.evidence, AT) >= mastery.MASTERED  # the quizzes say so
-    assert skill_probability(twice, AT) == mastery.WORK_GAP_CEILING < mastery.MASTERED
+    assert shown(twice, trace, AT) <= mastery.WORK_GAP_CEILING < mastery.MASTERED
     lesson = lesson_cleared_skill(twice, frozenset({PLACEHOLDER}), AT + timedelta(hours=1))
-    assert skill_probability(lesson, AT) == mastery.WORK_GAP_CEILING
+    assert shown(lesson, trace, AT) == shown(twice, trace, AT)
     passed = fold([checked(AT + timedelta(days=1), True)], lesson)
-    assert skill_probability(passed, AT + timedelta(days=1)) == \
-        mastery.probability(passed.evidence, AT + timedelta(days=1))
+    assert shown(passed, trace, AT + timedelta(days=1)) == \
+        uncapped(passed, trace, AT + timedelta(days=1))
+
+
+def test_passing_every_other_rule_does_not_hide_a_repeated_failure() -> None:
+    """The cap matters: without it, thirty right answers and forty rules passed at work would
+    outweigh one rule failed twice."""
+    state, trace = quiz_master()
+    others = [checked(AT - timedelta(minutes=50 - i), True, rule="T8") for i in range(40)]
+    twice = fold([*others, checked(AT, False), checked(AT + timedelta(minutes=1), False)],
+                 state)
+    assert uncapped(twice, trace, AT) >= mastery.MASTERED
+    assert shown(twice, trace, AT) == mastery.WORK_GAP_CEILING
 
 
 def test_the_cap_never_raises_a_figure() -> None:
     state = fold([checked(AT, False), checked(AT, False)])
-    assert skill_probability(state, AT) == mastery.probability(state.evidence, AT)
+    assert shown(state, LearnerTrace(), AT) == uncapped(state, LearnerTrace(), AT)
 
 
 # -- the catalogue and the policy --------------------------------------------------------------

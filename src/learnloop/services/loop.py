@@ -22,6 +22,7 @@ from learnloop.domain.content.variants import Item
 from learnloop.domain.errors import Conflict, InvalidInput, NotFound
 from learnloop.domain.grading import Grade, Response, grade
 from learnloop.domain.learner import policy
+from learnloop.domain.learner.answer_model import LearnerTrace
 from learnloop.domain.learner.catalogue import Catalogue
 from learnloop.domain.learner.policy import LearnerView, StepKind
 from learnloop.domain.learner.projection import weeks_in_a_row
@@ -131,7 +132,9 @@ def _view(store: LearningStore, person: Person, pack: str) -> LearnerView:
                        store.learner.memories(person.id, pack),
                        store.learner.lessons(person.id, pack),
                        {f: found.parameters
-                        for f, found in store.calibration.items(person.org_id, pack).items()})
+                        for f, found in store.calibration.items(person.org_id, pack).items()},
+                       store.learner.trace(person.id, pack) or LearnerTrace(),
+                       store.learner.answer_model(person.id, pack))
 
 
 def _scope(learner: Learner, loaded: LoadedPack) -> xs.Scope:
@@ -193,7 +196,7 @@ def home(store: LearningStore, packs: PackLoader, actor: Actor, now: datetime,
     loaded = _loaded(store, packs, actor, pack_slug)
     pack = loaded.pack
     view = _view(store, learner.person, pack.id)
-    skills = [SkillLine(s.id, s.name, policy.skill_probability(view.skills.get(s.id), now),
+    skills = [SkillLine(s.id, s.name, view.mastery(s.id, now),
                         st.answers if (st := view.skills.get(s.id)) else 0,
                         st.correct if st else 0, st.confidence if st else None)
               for s in pack.skills]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from learnloop.domain.learner import answer_model
 from learnloop.domain.learner import projection as p
+from learnloop.domain.learner.answer_model import AnswerModel, LearnerTrace
 from learnloop.domain.learner.catalogue import Catalogue
 from learnloop.domain.learner.events import (
     LEARNER_ACTIONS,
@@ -38,8 +40,12 @@ def project(learner: LearnerState, person_id: int, timezone: str, event: Event,
                 learner.memory(person_id, event.pack, event.family), event,
                 learner.memory_parameters(person_id)))
             skill = learner.skill(person_id, event.pack, facts.skill) or p.SkillState()
-            learner.save_skill(person_id, event.pack, facts.skill,
-                               p.answered_skill(skill, event, facts))
+            model = learner.answer_model(person_id, event.pack)
+            changed, trace = p.answered_skill(
+                skill, event, facts, learner.trace(person_id, event.pack) or LearnerTrace(),
+                model.rate(event.family))
+            learner.save_skill(person_id, event.pack, facts.skill, changed)
+            learner.save_trace(person_id, event.pack, trace)
         case LessonLaunched() | SectionViewed() | LessonCompleted():
             progress = learner.lesson(person_id, event.pack, event.lesson) or p.LessonProgress()
             learner.save_lesson(person_id, event.pack, event.lesson,
@@ -114,7 +120,9 @@ class MemoryLearner:
     skill_rows: dict[tuple[int, str, str], p.SkillState] = field(default_factory=dict)
     lesson_rows: dict[tuple[int, str, str], p.LessonProgress] = field(default_factory=dict)
     week_rows: dict[tuple[int, date], int] = field(default_factory=dict)
+    trace_rows: dict[tuple[int, str], LearnerTrace] = field(default_factory=dict)
     parameters: dict[int, tuple[float, ...]] = field(default_factory=dict)  # read, not written
+    models: dict[str, AnswerModel] = field(default_factory=dict)  # by pack; read, not written
 
     def memory(self, person_id: int, pack: str, family: str) -> FamilyMemory | None:
         return self.memory_rows.get((person_id, pack, family))
@@ -139,6 +147,15 @@ class MemoryLearner:
 
     def memory_parameters(self, person_id: int) -> tuple[float, ...]:
         return self.parameters.get(person_id, DEFAULT_PARAMETERS)
+
+    def trace(self, person_id: int, pack: str) -> LearnerTrace | None:
+        return self.trace_rows.get((person_id, pack))
+
+    def answer_model(self, person_id: int, pack: str) -> AnswerModel:
+        return self.models.get(pack) or answer_model.shipped()
+
+    def save_trace(self, person_id: int, pack: str, trace: LearnerTrace) -> None:
+        self.trace_rows[(person_id, pack)] = trace
 
     def save_memory(self, person_id: int, pack: str, family: str, m: FamilyMemory) -> None:
         self.memory_rows[(person_id, pack, family)] = m

@@ -24,9 +24,11 @@ def rebuild(statements: StatementsRepo, learner: LearnerRepo, people: PeopleRepo
             tick: Callable[[int], None] = lambda _: None) -> RebuildOutcome:
     """Replay every statement in stored order through the projectors, in memory, then replace
     the stored state of everyone in the organisation with the result. Memory is scheduled with
-    each person's stored parameters (`learnloop calibrate` chooses them), as it was live."""
+    each person's stored parameters and answers are scored with the organisation's answer
+    models (`learnloop calibrate` chooses both), as they were live."""
     zones = {p.id: p.timezone for p in people.people(org.id)}
-    state = MemoryLearner(parameters=learner.parameter_map(zones))
+    state = MemoryLearner(parameters=learner.parameter_map(zones),
+                          models=learner.answer_models(org.id))
     seen = projected = 0
     for person_id, document in statements.stream(org.id):
         seen += 1
@@ -40,5 +42,6 @@ def rebuild(statements: StatementsRepo, learner: LearnerRepo, people: PeopleRepo
         projected += project(state, person_id, zones[person_id], read[1], catalogues)
     tick(seen % 10000)
     learner.clear(zones)
-    learner.bulk(state.memory_rows, state.skill_rows, state.lesson_rows, state.week_rows)
+    learner.bulk(state.memory_rows, state.skill_rows, state.lesson_rows, state.week_rows,
+                 state.trace_rows)
     return RebuildOutcome(seen, projected, len(state.people()))

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from learnloop.domain.learner import answer_model
+from learnloop.domain.learner.answer_model import AnswerModel, LearnerTrace, SkillTrace
 from learnloop.domain.learner.mastery import Evidence
 from learnloop.domain.learner.memory import DEFAULT_PARAMETERS, FamilyMemory
 from learnloop.domain.learner.projection import (
@@ -56,7 +58,19 @@ def _skill(row: t.SkillRow) -> SkillState:
     return SkillState(Evidence(row.successes, row.failures, row.evidence_at), row.answers,
                       row.correct, row.confidence, row.relevance, row.pulse_at,
                       _misconceptions(row.misconceptions), row.work_passed, row.work_failed,
-                      _rules(row.rules))
+                      _rules(row.rules),
+                      SkillTrace.from_json(row.trace) if row.trace else SkillTrace())
+
+
+def _model(doc: Mapping[str, Any] | None) -> AnswerModel:
+    """A stored model, or the shipped one when none is stored or it no longer fits the code
+    (fitted on other features: the next `learnloop calibrate` fits it again)."""
+    if doc is None:
+        return answer_model.shipped()
+    try:
+        return AnswerModel.from_json(doc)
+    except (ValueError, KeyError, TypeError):
+        return answer_model.shipped()
 
 
 def _memory(row: t.MemoryRow) -> FamilyMemory:
@@ -84,7 +98,8 @@ def skill_values(person_id: int, pack: str, skill: str, s: SkillState) -> dict[s
             "evidence_at": s.evidence.at, "answers": s.answers, "correct": s.correct,
             "confidence": s.confidence, "relevance": s.relevance, "pulse_at": s.pulse_at,
             "misconceptions": _misconceptions_json(s), "work_passed": s.work_passed,
-            "work_failed": s.work_failed, "rules": _rules_json(s)}
+            "work_failed": s.work_failed, "rules": _rules_json(s),
+            "trace": s.trace.to_json()}
 
 
 def lesson_values(person_id: int, pack: str, lesson: str, p: LessonProgress) -> dict[str, Any]:
@@ -146,7 +161,30 @@ class SqlLearner:
             out.update({pid: tuple(values) for pid, values in rows})
         return out
 
+    def trace(self, person_id: int, pack: str) -> LearnerTrace | None:
+        row = self.db.get(t.LearnerTraceRow, (person_id, pack))
+        return LearnerTrace.from_json(row.trace) if row else None
+
+    def answer_model(self, person_id: int, pack: str) -> AnswerModel:
+        """The model this person's answers in this pack are scored with: their organisation's
+        fit once it has earned its place (`learnloop calibrate`), else the shipped one."""
+        row = self.db.execute(
+            select(t.AnswerModelRow.model).join(
+                t.PersonRow, t.PersonRow.org_id == t.AnswerModelRow.org_id).where(
+                t.PersonRow.id == person_id, t.AnswerModelRow.pack == pack,
+                t.AnswerModelRow.used.is_(True))).scalar_one_or_none()
+        return _model(row)
+
+    def answer_models(self, org_id: int) -> dict[str, AnswerModel]:
+        """The organisation's fitted models in use, by pack."""
+        rows = self.db.execute(select(t.AnswerModelRow.pack, t.AnswerModelRow.model).where(
+            t.AnswerModelRow.org_id == org_id, t.AnswerModelRow.used.is_(True)))
+        return {pack: _model(doc) for pack, doc in rows}
+
     # --- writes (one row at a time: the online path) ---
+    def save_trace(self, person_id: int, pack: str, trace: LearnerTrace) -> None:
+        self.db.merge(t.LearnerTraceRow(person_id=person_id, pack=pack, trace=trace.to_json()))
+
     def save_memory(self, person_id: int, pack: str, family: str, m: FamilyMemory) -> None:
         self.db.merge(t.MemoryRow(**memory_values(person_id, pack, family, m)))
 
@@ -166,20 +204,23 @@ class SqlLearner:
     # --- rebuild: replace everything for a set of people at once ---
     def clear(self, person_ids: Iterable[int]) -> None:
         ids = list(person_ids)
-        for table in (t.MemoryRow, t.SkillRow, t.LessonRow, t.WeekRow):
+        for table in (t.MemoryRow, t.SkillRow, t.LessonRow, t.WeekRow, t.LearnerTraceRow):
             for start in range(0, len(ids), 500):
                 self.db.execute(delete(table).where(table.person_id.in_(ids[start:start + 500])))
 
     def bulk(self, memories: Mapping[tuple[int, str, str], FamilyMemory],
              skills: Mapping[tuple[int, str, str], SkillState],
              lessons: Mapping[tuple[int, str, str], LessonProgress],
-             weeks: Mapping[tuple[int, date], int]) -> None:
+             weeks: Mapping[tuple[int, date], int],
+             traces: Mapping[tuple[int, str], LearnerTrace]) -> None:
         tables: list[tuple[Any, list[dict[str, Any]]]] = [
             (t.MemoryRow, [memory_values(*k, v) for k, v in memories.items()]),
             (t.SkillRow, [skill_values(*k, v) for k, v in skills.items()]),
             (t.LessonRow, [lesson_values(*k, v) for k, v in lessons.items()]),
             (t.WeekRow, [{"person_id": pid, "week": week, "events": n}
                          for (pid, week), n in weeks.items()]),
+            (t.LearnerTraceRow, [{"person_id": pid, "pack": pack, "trace": v.to_json()}
+                                 for (pid, pack), v in traces.items()]),
         ]
         for table, values in tables:
             for start in range(0, len(values), 5000):
@@ -189,7 +230,7 @@ class SqlLearner:
         """Every projected row of these people, sorted: for comparing state after a rebuild."""
         ids = list(person_ids)
         out: dict[str, list[tuple[Any, ...]]] = {}
-        for table in (t.MemoryRow, t.SkillRow, t.LessonRow, t.WeekRow):
+        for table in (t.MemoryRow, t.SkillRow, t.LessonRow, t.WeekRow, t.LearnerTraceRow):
             columns = list(table.__table__.columns)
             rows: list[tuple[Any, ...]] = []
             for start in range(0, len(ids), 500):

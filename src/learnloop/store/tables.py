@@ -357,6 +357,35 @@ class ItemCalibrationRow(Base):
     fitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AnswerModelRow(Base):
+    """The answer model one pack's answers are scored with in one organisation, and the last
+    fit's verdict (operational: fitted by `learnloop calibrate`; `used` False keeps the shipped
+    model)."""
+
+    __tablename__ = "answer_models"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    used: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    answers: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer)
+    held_out_loss_fitted: Mapped[float | None] = mapped_column(Float)
+    held_out_loss_shipped: Mapped[float | None] = mapped_column(Float)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LearnerTraceRow(Base):
+    """The answer model's history of one person across one pack."""
+
+    __tablename__ = "learner_traces"
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64), primary_key=True)
+    trace: Mapped[list[Any]] = mapped_column(JsonDoc)
+
+
 class SkillRow(Base):
     __tablename__ = "learner_skills"
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
@@ -376,6 +405,7 @@ class SkillRow(Base):
     work_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rules: Mapped[list[Any]] = mapped_column(JsonDoc, default=list,
                                              server_default=text("'[]'"))
+    trace: Mapped[list[Any] | None] = mapped_column(JsonDoc)
 
 
 class LessonRow(Base):

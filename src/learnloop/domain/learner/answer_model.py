@@ -30,10 +30,12 @@ the order they arrive, and forgetting is the memory model's job (`memory`).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -141,7 +143,7 @@ def features(skills: Sequence[SkillTrace], learner: LearnerTrace, run: str) -> l
     recent = [sum(s.recent[d] / (s.weight[d] + 1.0) for s in skills) / n
               for d in range(len(DECAYS))]
     gaps = [learner.attempts - s.last_index for s in skills if s.last_index is not None]
-    gap = min(gaps) if gaps else GAP_EDGES[-1] + 1
+    gap = max(0, min(gaps)) if gaps else GAP_EDGES[-1] + 1
     same_run = learner.run == run
     run_attempts = learner.run_attempts if same_run else 0
     run_right = learner.run_right if same_run else 0.0
@@ -397,6 +399,15 @@ def log_loss(probabilities: Sequence[float], labels: Sequence[float]) -> float:
         p = min(1 - eps, max(eps, p))
         total -= y * math.log(p) + (1 - y) * math.log(1 - p)
     return total / max(len(labels), 1)
+
+
+@functools.cache
+def shipped() -> AnswerModel:
+    """The general model fitted on ASSISTments 2009 (`benchmarks/learner_model/mastery.py
+    --save`): what scores an organisation's answers until its own fit earns its place."""
+    data = resources.files("learnloop.domain.learner").joinpath("data")
+    text = data.joinpath("answer_model_gervet.json").read_text()
+    return AnswerModel.from_json(json.loads(text))
 
 
 def dumps(model: AnswerModel) -> str:

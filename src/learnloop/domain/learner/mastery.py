@@ -1,20 +1,23 @@
-"""Mastery per learner and skill: the probability that the next answer on the skill is right.
+"""Mastery per learner and skill: the chance that the next answer on the skill is right.
 
-The model is performance factors analysis with forgetting. For one learner and skill it keeps
-two evidence counts, successes S and failures F; each answer adds its score to S and the rest
-to F, and both counts fade with a half-life, so old evidence weighs less than new. Then
+Two kinds of evidence enter it:
 
-    P(next answer right) = sigmoid(W0 + WS * ln(1 + S) - WF * ln(1 + F) + WD * (3 - d))
+- **answers** to knowledge checks, through the answer model (`answer_model`): a logistic model
+  of the person's history on the skill and overall, fitted on real learners (ASSISTments 2009,
+  where it beats the best published model) and refitted on the organisation's own answers by
+  `learnloop calibrate` once there are enough;
+- **work**: pre-flight results on real campaigns. They add to the answer model's logit as
+  faded evidence counts, S for rules passed and F for rules failed:
 
-where d is the item's difficulty (1 to 5, 3 when unknown). The weights were fitted by logistic
-regression on the ASSISTments 2009 training learners (`benchmarks/mastery_fit.py` refits them
-and prints the calibration on the held-out learners), so the probability is calibrated on real
-learners, not invented. The half-life cannot be fitted there (that data has no times); 30 days
-is a conservative choice documented in `docs/learner-model.md`.
+      logit(P) = answer model + WS * ln(1 + S) - WF * ln(1 + F)
 
-Pre-flight results are evidence from work and enter the same counts with weights of their own
-(`WORK_PASS_WEIGHT`, `WORK_FAIL_WEIGHT`); an answer has weight 1, so the fitted path is
-unchanged. The weights are judgements until issue 6 fits them (`docs/learner-model.md`).
+  WS and WF are the weights performance factors analysis gives a right and a wrong answer on
+  ASSISTments 2009 (fitted there by logistic regression); a rule's result enters S or F with a
+  weight of its own (`WORK_PASS_WEIGHT`, `WORK_FAIL_WEIGHT`), so a failure at work moves
+  mastery as far as two wrong answers would. Work evidence fades with a half-life (30 days):
+  a mistake made last quarter says less about today than one made last week. The weights are
+  judgements: no public data set joins quiz answers to on-the-job results
+  (`docs/learner-model.md`).
 """
 
 from __future__ import annotations
@@ -23,10 +26,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-W0 = 0.641
 WS = 0.841
 WF = 0.913
-WD = 0.4
 HALF_LIFE_DAYS = 30.0
 MASTERED = 0.85
 STRUGGLING = 0.6
@@ -39,11 +40,12 @@ WORK_PASS_WEIGHT = 0.2
 # While a rule of the skill has failed twice at work and not passed since, the skill is shown
 # no higher than this, just under the mastered line, whatever the quizzes say.
 WORK_GAP_CEILING = 0.84
+LOGIT_LIMIT = 12.0
 
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """The faded evidence counts at `at` (the time of the last answer)."""
+    """Faded counts of work evidence at `at` (the time of the last result)."""
 
     successes: float = 0.0
     failures: float = 0.0
@@ -60,20 +62,23 @@ def fade(elapsed: timedelta) -> float:
     return float(0.5 ** ((elapsed / timedelta(days=1)) / HALF_LIFE_DAYS))
 
 
-def logit(evidence: Evidence, difficulty: float = 3.0) -> float:
-    return (W0 + WS * math.log1p(evidence.successes) - WF * math.log1p(evidence.failures)
-            + WD * (3.0 - difficulty))
+def work_logit(evidence: Evidence, at: datetime) -> float:
+    """What the work evidence adds to the answer model's logit at `at`."""
+    faded = evidence.faded_to(at)
+    return WS * math.log1p(faded.successes) - WF * math.log1p(faded.failures)
 
 
-def probability(evidence: Evidence, at: datetime, difficulty: float = 3.0) -> float:
-    """P(the next answer on the skill is right) at `at`, for an item of this difficulty."""
-    z = logit(evidence.faded_to(at), difficulty)
-    return 1.0 / (1.0 + math.exp(min(-z, 700.0)))  # capped: exp overflows past about 709
+def combine(answer_logit: float, evidence: Evidence, at: datetime) -> float:
+    """P(the next answer on the skill is right): the answer model's logit plus the work's."""
+    z = answer_logit + work_logit(evidence, at)
+    z = min(LOGIT_LIMIT, max(-LOGIT_LIMIT, z))
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def observe(evidence: Evidence, score: float, at: datetime, weight: float = 1.0) -> Evidence:
-    """The evidence after one observation scored 0..1 at `at` (late ones are not faded back).
-    An answer has weight 1; work evidence adds `weight` times its score and its shortfall."""
+    """The evidence after one result scored 0..1 at `at` (late ones are not faded back): adds
+    `weight` times the score to the successes and `weight` times the shortfall to the
+    failures."""
     score = min(1.0, max(0.0, score))
     faded = evidence.faded_to(at)
     return Evidence(faded.successes + weight * score, faded.failures + weight * (1.0 - score),

@@ -34,7 +34,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from learnloop.domain.content.model import Context, ItemFamily, Lesson, Misconception, Pack
-from learnloop.domain.learner import irt, mastery
+from learnloop.domain.learner import answer_model, irt, mastery
+from learnloop.domain.learner.answer_model import AnswerModel, LearnerTrace
 from learnloop.domain.learner.irt import ItemParameters
 from learnloop.domain.learner.memory import FamilyMemory
 from learnloop.domain.learner.projection import LessonProgress, RuleFailures, SkillState
@@ -69,12 +70,19 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class LearnerView:
     """What the policy reads about one learner in one pack; `items` are the pack's calibrated
-    families (2PL, from everyone's first answers), empty until `learnloop calibrate` has run."""
+    families (2PL, from everyone's first answers), empty until `learnloop calibrate` has run;
+    `trace` is the answer model's history of the learner across the pack and `model` the
+    answer model in force (the shipped one unless the organisation's own fit replaced it)."""
 
     skills: dict[str, SkillState]
     memories: dict[str, FamilyMemory]
     lessons: dict[str, LessonProgress]
     items: dict[str, ItemParameters] = field(default_factory=dict)
+    trace: LearnerTrace = field(default_factory=LearnerTrace)
+    model: AnswerModel = field(default_factory=answer_model.shipped)
+
+    def mastery(self, skill: str, at: datetime) -> float | None:
+        return skill_probability(self.skills.get(skill), at, skill, self.trace, self.model)
 
     def ability(self) -> float:
         """The learner's ability on the calibrated scale, from their first answers to
@@ -84,14 +92,20 @@ class LearnerView:
         return irt.ability(first, self.items).theta
 
 
-def skill_probability(state: SkillState | None, at: datetime) -> float | None:
-    """The mastery shown to people: None until the first answer or pre-flight check. While a
-    pre-flight rule of the skill has failed twice at work and not passed since, no higher than
-    just under the mastered line: work evidence of a gap has the last word on "mastered",
-    whatever the quizzes say."""
+def skill_probability(state: SkillState | None, at: datetime, skill: str = "",
+                      trace: LearnerTrace | None = None,
+                      model: AnswerModel | None = None) -> float | None:
+    """The mastery shown to people: the chance that the next answer on the skill, on an item of
+    average difficulty for it, is right (the answer model on the learner's history, plus the
+    work evidence). None until the first answer or pre-flight check. While a pre-flight rule
+    of the skill has failed twice at work and not passed since, no higher than just under the
+    mastered line: work evidence of a gap has the last word on "mastered", whatever the
+    quizzes say."""
     if state is None or state.evidence_count == 0:
         return None
-    p = mastery.probability(state.evidence, at)
+    model = model or answer_model.shipped()
+    z = model.logit("", (skill,), (state.trace,), trace or LearnerTrace(), skill)
+    p = mastery.combine(z, state.evidence, at)
     return min(p, mastery.WORK_GAP_CEILING) if state.work_gap else p
 
 
@@ -222,7 +236,7 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
 
     order = _lesson_order(pack, view)
     for sid, state in sorted(view.skills.items(), key=lambda kv: kv[0]):
-        p = skill_probability(state, at)
+        p = view.mastery(sid, at)
         unsure = state.confidence is not None and state.confidence <= 2
         if p is None or sid not in skills or not (unsure or p < mastery.STRUGGLING):
             continue
@@ -255,7 +269,7 @@ def next_step(pack: Pack, view: LearnerView, at: datetime, rng: random.Random,
                     f"({lesson.minutes} minutes), then {questions(len(chosen))} to prove it.",
                     lesson=lesson.id, families=chosen)
 
-    ranked = sorted(((skill_probability(view.skills.get(sid), at) or 0.0, sid)
+    ranked = sorted(((view.mastery(sid, at) or 0.0, sid)
                      for sid in skills), reverse=True)
     for p, sid in ranked:
         known = view.skills.get(sid)

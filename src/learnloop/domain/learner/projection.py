@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from learnloop.domain.learner import mastery, memory
+from learnloop.domain.learner import answer_model, mastery, memory
+from learnloop.domain.learner.answer_model import LearnerTrace, SkillTrace
 from learnloop.domain.learner.catalogue import FamilyFacts
 from learnloop.domain.learner.events import (
     Answered,
@@ -68,6 +69,9 @@ class RuleFailures:
 
 @dataclass(frozen=True, slots=True)
 class SkillState:
+    """One person's state on one skill. `trace` is the answer model's history of their
+    answers on it; `evidence` holds only evidence from work (pre-flight results)."""
+
     evidence: mastery.Evidence = field(default_factory=mastery.Evidence)
     answers: int = 0
     correct: int = 0
@@ -79,6 +83,7 @@ class SkillState:
     work_passed: int = 0
     work_failed: int = 0
     rules: tuple[tuple[str, RuleFailures], ...] = ()
+    trace: SkillTrace = field(default_factory=SkillTrace)
 
     def misconception(self, mid: str) -> MisconceptionSeen | None:
         return next((seen for key, seen in self.misconceptions if key == mid), None)
@@ -117,7 +122,10 @@ def answered_memory(current: FamilyMemory | None, event: Answered,
     return memory.review(current, event.score, event.success, event.at, parameters)
 
 
-def answered_skill(current: SkillState, event: Answered, facts: FamilyFacts) -> SkillState:
+def answered_skill(current: SkillState, event: Answered, facts: FamilyFacts,
+                   learner: LearnerTrace, rate: float) -> tuple[SkillState, LearnerTrace]:
+    """The skill and the person's answer-model trace after an answer on a family whose rate of
+    right answers is `rate` (`AnswerModel.rate`); a run is answers in a row on one skill."""
     seen = dict(current.misconceptions)
     for mid in event.misconceptions:
         before = seen.get(mid)
@@ -132,13 +140,15 @@ def answered_skill(current: SkillState, event: Answered, facts: FamilyFacts) -> 
             if before is not None and mid not in event.misconceptions and \
                     event.at >= before.last_seen:
                 seen[mid] = replace(before, cleared_at=event.at)
+    (trace,), after = answer_model.observe((current.trace,), learner, facts.skill, event.score,
+                                           event.success, rate)
     return replace(
         current,
-        evidence=mastery.observe(current.evidence, event.score, event.at),
         answers=current.answers + 1,
         correct=current.correct + (1 if event.success else 0),
         misconceptions=tuple(sorted(seen.items())),
-    )
+        trace=trace,
+    ), after
 
 
 def checked_skill(current: SkillState, event: PreflightChecked) -> SkillState:
