@@ -166,3 +166,35 @@ def test_a_prior_holds_a_small_fit_near_the_shipped_weights() -> None:
 def test_fit_refuses_data_it_cannot_support(sequences: list[list[Answer]], field: str) -> None:
     with pytest.raises(am.InsufficientData, match=field):
         am.fit(sequences)
+
+
+def test_an_organisation_fit_is_used_only_when_it_beats_the_base_on_held_out_people() -> None:
+    sequences, _ = population(60, 30)
+    by_person = dict(enumerate(sequences))
+    choice = am.organisation_model(by_person, shipped())
+    assert choice.model is not None, choice.reason
+    assert (choice.answers, choice.people) == (1800, 60)
+    assert choice.held_out_loss_fitted < choice.held_out_loss_shipped  # type: ignore[operator]
+    assert "better" in choice.reason
+
+
+def test_a_fit_that_does_not_beat_the_base_is_refused() -> None:
+    """Coin flips, and a base that says 50% for everything: the truth. A fit can only learn
+    noise, so it predicts held-out people worse and the base stays."""
+    rng = random.Random(3)
+    flips = {pid: [Answer(f"i{rng.randrange(30)}", ("s",), float(r), r)
+                   for r in (rng.random() < 0.5 for _ in range(60))] for pid in range(40)}
+    truth = AnswerModel(0.0, (0.0,) * len(am.FEATURES), 0.5)
+    choice = am.organisation_model(flips, truth)
+    assert choice.model is None
+    assert choice.held_out_loss_shipped == pytest.approx(math.log(2))
+    assert choice.held_out_loss_fitted > choice.held_out_loss_shipped  # type: ignore[operator]
+    assert choice.reason.startswith("the fit predicted the held-out people worse")
+
+
+def test_an_organisation_with_too_few_people_keeps_the_base() -> None:
+    sequences, _ = population(10, 150)
+    choice = am.organisation_model(dict(enumerate(sequences)), shipped())
+    assert choice.model is None
+    assert choice.reason == "learners: 10 people answered, at least 20 needed"
+    assert choice.held_out_loss_fitted is None

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from learnloop.domain.learner import fsrs, memory
+from learnloop.domain.learner import answer_model, fsrs, memory
 from learnloop.domain.people import Role
 from learnloop.domain.xapi import profile
 from learnloop.packs.cache import PackCache
@@ -152,10 +152,18 @@ def test_short_histories_are_recorded_as_refused(sessions: sessionmaker[Session]
         assert repos.learner.memory_parameters(world.learner.id) == fsrs.DEFAULT_PARAMETERS
     assert outcome.items[0].refused is not None
     assert "at least 50 are needed" in outcome.items[0].refused
+    (answers,) = outcome.answers
+    assert not answers.record.used
+    assert answers.record.reason == "answers: 5 answers, at least 1000 needed"
+    with transaction(sessions) as repos:
+        assert repos.learner.answer_model(world.learner.id, PACK) == answer_model.shipped()
+        assert repos.calibration.answer_model_records(world.org.id)[PACK] == answers.record
 
 
-def test_items_are_calibrated_from_first_answers_and_a_bad_one_is_flagged(
-        sessions: sessionmaker[Session], world: World) -> None:
+def _planted(sessions: sessionmaker[Session], world: World) -> tuple[list[str], str,
+                                                                     dict[str, float], int]:
+    """150 people answer 8 families of planted difficulty once (one family miskeyed), then
+    each family again two days later, right."""
     families = _families(sessions, world)[:8]
     rng = random.Random(5)
     difficulty = {f: -1.5 + 3.0 * i / (len(families) - 1) for i, f in enumerate(families)}
@@ -174,10 +182,16 @@ def test_items_are_calibrated_from_first_answers_and_a_bad_one_is_flagged(
             # a later re-check does not count: only first answers calibrate
             docs.append(_answer(person.email, family, at + timedelta(days=2), True))
     _import(sessions, world, docs)
+    return families, miskeyed, difficulty, len(people)
+
+
+def test_items_are_calibrated_from_first_answers_and_a_bad_one_is_flagged(
+        sessions: sessionmaker[Session], world: World) -> None:
+    families, miskeyed, difficulty, people = _planted(sessions, world)
     outcome = _calibrate(sessions, world, NOW)
     assert outcome.items[0].refused is None, outcome.items[0].refused
     assert outcome.items[0].calibrated == len(families)
-    assert outcome.items[0].responses == len(families) * len(people)
+    assert outcome.items[0].responses == len(families) * people
     with transaction(sessions) as repos:
         items = repos.calibration.items(world.org.id, PACK)
     assert set(items) == set(families)
@@ -191,6 +205,38 @@ def test_items_are_calibrated_from_first_answers_and_a_bad_one_is_flagged(
     mean_a = float(np.mean([items[f].parameters.discrimination for f in good]))
     assert 1.0 < mean_a < 2.0  # planted 1.5; one item's alone is uncertain (SE about 0.4)
     assert all(abs(items[f].parameters.proportion_correct - 0.5) < 0.5 for f in good)
+
+
+def test_the_answer_model_is_fitted_to_the_organisation_and_used(
+        sessions: sessionmaker[Session], world: World) -> None:
+    families, _, difficulty, people = _planted(sessions, world)
+    outcome = _calibrate(sessions, world, NOW)
+    (fit,) = outcome.answers
+    assert fit.record.used, fit.record.reason
+    assert fit.record.answers == 2 * len(families) * people
+    assert fit.record.people == people
+    assert fit.record.held_out_loss_fitted is not None
+    assert fit.record.held_out_loss_shipped is not None
+    assert fit.record.held_out_loss_fitted < fit.record.held_out_loss_shipped
+    assert fit.changed
+    with transaction(sessions) as repos:
+        person = repos.people.person_by_email(world.org.id, "p0@acme.test")
+        assert person is not None
+        model = repos.learner.answer_model(person.id, PACK)
+        ids = [p.id for p in repos.people.people(world.org.id)]
+        dump = repos.learner.dump(ids)
+    assert model != answer_model.shipped()
+    by_level = sorted(families, key=difficulty.__getitem__)
+    easy, hard = by_level[0], by_level[-1]
+    assert model.items[easy] > model.items[hard]  # the planted difficulties come back
+    # the stored state is what the new model builds from the statements, answer by answer
+    with transaction(sessions) as repos:
+        rebuild(repos.statements, repos.learner, repos.people, world.org,
+                _catalogues(repos, world))  # type: ignore[arg-type]
+    with transaction(sessions) as repos:
+        assert repos.learner.dump(ids) == dump
+    # a few more answers are not a fifth more: no refit
+    assert _calibrate(sessions, world, NOW + timedelta(hours=1)).answers == []
 
 
 def test_the_web_app_calibrates_by_itself(engine: Engine, sessions: sessionmaker[Session],

@@ -312,13 +312,16 @@ SHOWN_PEOPLE = 20
 
 @main.command()
 @click.option("--everyone", is_flag=True,
-              help="Fit everyone with an answer, not only the people due a fit.")
+              help="Fit everyone with an answer and the answer models, not only what is due.")
 @ORG_OPTION
 @DB_OPTION
 def calibrate(everyone: bool, org_slug: str | None, database_url: str | None) -> None:
     """Fit the learner model to the organisation's record: each person's memory parameters
-    (used only when they beat the defaults on held-out reviews) and each item family's
-    difficulty and discrimination. `learnloop serve` does this by itself every hour."""
+    (used only when they beat the defaults on held-out reviews), each item family's
+    difficulty and discrimination, and each pack's answer model for mastery (used only when
+    it beats the shipped one on held-out people). `learnloop serve` does this by itself every
+    hour."""
+    from learnloop.domain.learner.answer_model import MIN_ANSWERS as ANSWERS_NEEDED
     from learnloop.services.calibration import calibrate_organisation
 
     started = time.perf_counter()
@@ -350,6 +353,13 @@ def calibrate(everyone: bool, org_slug: str | None, database_url: str | None) ->
             else:
                 console.print(f"items of {item.pack}: {item.calibrated:,} calibrated from "
                               f"{item.responses:,} first answers, {item.flagged:,} flagged")
+        if not outcome.answers:
+            console.print("answer models: not due (they are fitted once there are "
+                          f"{ANSWERS_NEEDED:,} answers, and again at a fifth more)")
+        for fit in outcome.answers:
+            verdict = "own model" if fit.record.used else "shipped model"
+            console.print(f"answers of {fit.pack}: {verdict} ({fit.record.answers:,} answers "
+                          f"from {fit.record.people:,} people): {escape(fit.record.reason)}")
         console.print(f"calibrated {outcome.organisation} in {elapsed:.1f} s")
         rt.close()
 

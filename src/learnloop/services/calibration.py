@@ -10,6 +10,11 @@ Two fits, both from what is already stored:
 - **items**: each pack's item families get 2PL difficulty and discrimination from everyone's
   first answer to them (`irt.fit_2pl`, with the weak prior), for item selection and for the
   content owner's diagnostics.
+- **answers**: each pack's answer model (mastery) is fitted to the organisation's own answers,
+  item and skill terms included (`answer_model.organisation_model`), and used only when it
+  predicts held-out people better than the shipped model. When a pack's model changes, the
+  organisation's learner state is rebuilt from its statements, so every trace is what the
+  model in force would have built answer by answer.
 
 Nothing here changes a statement. A person is due a memory fit once they have at least
 `MIN_SCORED_REVIEWS` answers and `REFIT_EVERY` more answers than at their last attempt (fit or
@@ -20,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from learnloop.domain.learner import memory
+from learnloop.domain.learner import answer_model, memory
+from learnloop.domain.learner.answer_model import Answer
 from learnloop.domain.learner.catalogue import Catalogue
 from learnloop.domain.learner.events import Answered
 from learnloop.domain.learner.irt import WEAK_PRIOR, InsufficientData, fit_2pl, item_flag
@@ -37,6 +43,7 @@ from learnloop.domain.people import Organisation
 from learnloop.domain.xapi.reading import read_event
 from learnloop.services.loop import catalogues
 from learnloop.services.ports import (
+    AnswerModelRecord,
     CalibrationRepo,
     LearnerRepo,
     LearningStore,
@@ -44,8 +51,12 @@ from learnloop.services.ports import (
     StatementsRepo,
 )
 from learnloop.services.projection import MemoryLearner, project
+from learnloop.services.rebuild import rebuild
 
 REFIT_EVERY = 100
+# The answer model is fitted again once the organisation has a fifth more answers than at the
+# last fit: the fit reads every answer, and a few more change little.
+ANSWERS_GROWTH = 1.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +147,66 @@ def calibrate_items(calibration: CalibrationRepo, org: Organisation,
 
 
 @dataclass(frozen=True, slots=True)
+class AnswersOutcome:
+    pack: str
+    record: AnswerModelRecord
+    changed: bool  # the model in force changed (and the learner state was rebuilt)
+
+
+def answers_due(total_answers: int, records: dict[str, AnswerModelRecord]) -> bool:
+    """Whether the organisation's answer models are due a fit: enough answers, and a fifth more
+    than at the last fit."""
+    if total_answers < answer_model.MIN_ANSWERS:
+        return False
+    fitted = sum(r.answers for r in records.values())
+    return not records or total_answers >= ANSWERS_GROWTH * fitted
+
+
+def answer_sequences(statements: StatementsRepo, org: Organisation,
+                     catalogues: dict[str, Catalogue]) -> dict[str, dict[int, list[Answer]]]:
+    """Every person's answers per pack, in stored order, as the answer model reads them."""
+    out: dict[str, dict[int, list[Answer]]] = {}
+    for person_id, document in statements.stream(org.id):
+        read = read_event(document)
+        if person_id is None or read is None or read[0] != org.slug:
+            continue
+        event = read[1]
+        if not isinstance(event, Answered):
+            continue
+        catalogue = catalogues.get(event.pack)
+        facts = catalogue.families.get(event.family) if catalogue else None
+        if facts is None:
+            continue
+        out.setdefault(event.pack, {}).setdefault(person_id, []).append(
+            Answer(event.family, (facts.skill,), event.score, event.success, facts.skill))
+    return out
+
+
+def calibrate_answers(store: LearningStore, org: Organisation,
+                      catalogues: dict[str, Catalogue], now: datetime) -> list[AnswersOutcome]:
+    """Fit each pack's answer model, store each verdict, and rebuild the organisation's
+    learner state when a model in force changed."""
+    before = store.learner.answer_models(org.id)
+    outcomes: list[AnswersOutcome] = []
+    for pack, sequences in sorted(answer_sequences(store.statements, org, catalogues).items()):
+        choice = answer_model.organisation_model(sequences, answer_model.shipped())
+        record = AnswerModelRecord(choice.model is not None, choice.reason, choice.answers,
+                                   choice.people, choice.held_out_loss_fitted,
+                                   choice.held_out_loss_shipped, now)
+        store.calibration.save_answer_model(org.id, pack, choice.model, record)
+        changed = choice.model is not None or pack in before
+        outcomes.append(AnswersOutcome(pack, record, changed))
+    if any(o.changed for o in outcomes):
+        rebuild(store.statements, store.learner, store.people, org, catalogues)
+    return outcomes
+
+
+@dataclass(frozen=True, slots=True)
 class OrganisationOutcome:
     organisation: str
     memory: list[MemoryOutcome]
     items: list[ItemsOutcome]
+    answers: list[AnswersOutcome] = field(default_factory=list)
 
     @property
     def personal(self) -> int:
@@ -157,7 +224,8 @@ def calibrate_organisation(transaction: Transaction,
                            ) -> OrganisationOutcome:
     """Memory fits for the people due one (everyone with an answer when `everyone`), one
     transaction a person so that a long run keeps what it has done, then item calibration in
-    one more. `started` is told how many people will be fitted."""
+    one more, then the answer models when due (always with `everyone`) in a last one.
+    `started` is told how many people will be fitted."""
     with transaction() as store:
         org = store.people.organisation(org_id)
         if org is None:
@@ -175,4 +243,9 @@ def calibrate_organisation(transaction: Transaction,
     with transaction() as store:
         items = calibrate_items(store.calibration, org, catalogues(store, packs(store), org.id),
                                 now)
-    return OrganisationOutcome(org.slug, memory_outcomes, items)
+    with transaction() as store:
+        total = sum(count for count, _ in store.calibration.answers(org.id).values())
+        fits: list[AnswersOutcome] = []
+        if everyone or answers_due(total, store.calibration.answer_model_records(org.id)):
+            fits = calibrate_answers(store, org, catalogues(store, packs(store), org.id), now)
+    return OrganisationOutcome(org.slug, memory_outcomes, items, fits)

@@ -229,6 +229,20 @@ class MemoryFitRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AnswerModelRecord:
+    """The last answer-model fit of one pack in one organisation: `used` when the fit beat the
+    shipped model on held-out people, else the shipped model goes on scoring."""
+
+    used: bool
+    reason: str
+    answers: int
+    people: int
+    held_out_loss_fitted: float | None
+    held_out_loss_shipped: float | None
+    fitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredItem:
     parameters: ItemParameters
     flag: str | None
@@ -241,6 +255,9 @@ class CalibrationRepo(Protocol):
                         at: datetime) -> None: ...
     def answers(self, org_id: int) -> dict[int, tuple[int, int | None]]: ...
     def retention(self, person_ids: Iterable[int]) -> dict[int, Retention]: ...
+    def answer_model_records(self, org_id: int) -> dict[str, AnswerModelRecord]: ...
+    def save_answer_model(self, org_id: int, pack: str, model: AnswerModel | None,
+                          record: AnswerModelRecord) -> None: ...
     def first_answers(self, org_id: int, pack: str) -> list[tuple[int, str, bool]]: ...
     def replace_items(self, org_id: int, pack: str, calibration: Calibration,
                       at: datetime) -> None: ...

@@ -9,10 +9,11 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from learnloop.domain.learner.answer_model import AnswerModel
 from learnloop.domain.learner.irt import Calibration, ItemParameters, item_flag
 from learnloop.domain.learner.memory import Retention
 from learnloop.domain.learner.memory_fit import Decision
-from learnloop.services.ports import MemoryFitRecord, StoredItem
+from learnloop.services.ports import AnswerModelRecord, MemoryFitRecord, StoredItem
 from learnloop.store import tables as t
 
 
@@ -53,6 +54,22 @@ class SqlCalibration:
             select(totals.c.person_id, totals.c.answers, fit.answers_at_fit)
             .outerjoin(fit, fit.person_id == totals.c.person_id))
         return {pid: (int(answers), at_fit) for pid, answers, at_fit in rows}
+
+    # --- the answer model ---
+    def answer_model_records(self, org_id: int) -> dict[str, AnswerModelRecord]:
+        rows = self.db.scalars(select(t.AnswerModelRow).where(t.AnswerModelRow.org_id == org_id))
+        return {r.pack: AnswerModelRecord(r.used, r.reason, r.answers, r.people,
+                                          r.held_out_loss_fitted, r.held_out_loss_shipped,
+                                          r.fitted_at) for r in rows}
+
+    def save_answer_model(self, org_id: int, pack: str, model: AnswerModel | None,
+                          record: AnswerModelRecord) -> None:
+        self.db.merge(t.AnswerModelRow(
+            org_id=org_id, pack=pack, model=model.to_json() if model else None,
+            used=record.used and model is not None, reason=record.reason,
+            answers=record.answers, people=record.people,
+            held_out_loss_fitted=record.held_out_loss_fitted,
+            held_out_loss_shipped=record.held_out_loss_shipped, fitted_at=record.fitted_at))
 
     # --- true retention ---
     def retention(self, person_ids: Iterable[int]) -> dict[int, Retention]:

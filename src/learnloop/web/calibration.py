@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,10 +39,18 @@ def calibrate_everything(sessions: sessionmaker[Session], packs: PackCache,
 
 async def every(minutes: float, sessions: sessionmaker[Session], packs: PackCache,
                 clock: Callable[[], datetime]) -> None:
-    """Run `calibrate_everything` every `minutes` until cancelled."""
+    """Run `calibrate_everything` every `minutes` until cancelled. A round under way when the
+    app stops is waited for (a thread cannot be stopped halfway), so that shutdown never
+    pulls the database from under it."""
     while True:
         await asyncio.sleep(minutes * 60)
+        round_ = asyncio.ensure_future(
+            run_in_threadpool(calibrate_everything, sessions, packs, clock))
         try:
-            await run_in_threadpool(calibrate_everything, sessions, packs, clock)
+            await asyncio.shield(round_)
+        except asyncio.CancelledError:
+            with suppress(Exception):
+                await round_
+            raise
         except Exception:  # a bad round must not stop the next: log it and go on
             log.exception("calibration failed; the next round tries again")

@@ -304,6 +304,11 @@ def fit(sequences: Sequence[Sequence[Answer]], *, l2: float = 1.0,
     0: a small organisation's fit stays near the shipped model and moves only as far as its
     own answers show. With `content=False` there are no item or skill terms: the weights that
     carry over to other content (the model the product ships for a new organisation)."""
+    _check(sequences)
+    return _fit(sequences, l2, prior, content, max_iterations)
+
+
+def _check(sequences: Sequence[Sequence[Answer]]) -> None:
     answers = sum(len(s) for s in sequences)
     learners = sum(1 for s in sequences if s)
     if answers < MIN_ANSWERS:
@@ -311,6 +316,10 @@ def fit(sequences: Sequence[Sequence[Answer]], *, l2: float = 1.0,
     if learners < MIN_LEARNERS:
         raise InsufficientData(f"learners: {learners} people answered, at least "
                                f"{MIN_LEARNERS} needed")
+
+
+def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | None,
+         content: bool, max_iterations: int) -> AnswerModel:
     counts, mean_rate = _counts(sequences)
     if mean_rate in (0.0, 1.0):
         raise InsufficientData("answers: every answer is " + ("right" if mean_rate else "wrong")
@@ -399,6 +408,51 @@ def log_loss(probabilities: Sequence[float], labels: Sequence[float]) -> float:
         p = min(1 - eps, max(eps, p))
         total -= y * math.log(p) + (1 - y) * math.log(1 - p)
     return total / max(len(labels), 1)
+
+
+HELD_OUT_EVERY = 5  # every fifth person (in id order) is held out to judge an organisation's fit
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The verdict of fitting an organisation's answers: `model` is the one to score with, or
+    None to keep the shipped model; the losses are on the held-out people."""
+
+    model: AnswerModel | None
+    reason: str
+    answers: int
+    people: int
+    held_out_loss_fitted: float | None = None
+    held_out_loss_shipped: float | None = None
+
+
+def organisation_model(sequences: Mapping[int, Sequence[Answer]],
+                       base: AnswerModel) -> Choice:
+    """Fit the organisation's own model, items and skills included, pulled towards `base`; use
+    it only if it predicts the held-out people (every fifth) better than `base` does. The model
+    then used is fitted again on everyone."""
+    people = sorted(pid for pid, seq in sequences.items() if seq)
+    everyone = [sequences[pid] for pid in people]
+    answers = sum(len(seq) for seq in everyone)
+    try:
+        _check(everyone)
+        held = set(people[HELD_OUT_EVERY - 1::HELD_OUT_EVERY])
+        fitted = _fit([sequences[p] for p in people if p not in held], 1.0, base, True, 3000)
+    except InsufficientData as exc:
+        return Choice(None, str(exc), answers, len(people))
+    labels = [a.score for p in sorted(held) for a in sequences[p]]
+
+    def loss(model: AnswerModel) -> float:
+        return log_loss([q for p in sorted(held) for q in replay(sequences[p], model)], labels)
+
+    own, general = loss(fitted), loss(base)
+    if own >= general:
+        return Choice(None, f"the fit predicted the held-out people worse (log loss {own:.4f}) "
+                      f"than the shipped model ({general:.4f})", answers, len(people), own,
+                      general)
+    return Choice(_fit(everyone, 1.0, base, True, 3000),
+                  f"the fit predicted the held-out people better (log loss {own:.4f} against "
+                  f"{general:.4f} for the shipped model)", answers, len(people), own, general)
 
 
 @functools.cache
