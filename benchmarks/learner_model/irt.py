@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 import time
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def run(path: Path = DATA) -> dict[str, float]:
             "seconds": seconds, "converged": float(fit.converged)}
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
@@ -64,7 +65,10 @@ def main() -> None:
           f"ratio {r['max_difference'] / TOLERANCE:.2f})")
     print(f"log-likelihood {r['log_likelihood']:.2f} (ltm {LTM_LOG_LIKELIHOOD}); fitted in "
           f"{r['seconds'] * 1000:.0f} ms; converged: {bool(r['converged'])}")
+    met = r["max_difference"] <= TOLERANCE and bool(r["converged"])
+    print(f"target (within {TOLERANCE} of ltm): {'met' if met else 'NOT met'}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

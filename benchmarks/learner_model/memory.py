@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -149,7 +150,7 @@ def curve(path: Path = DATA, sizes: tuple[int, ...] = (50, 100, 200, 400, 800, 1
     return out
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--curve", action="store_true", help="also the learning curve")
@@ -184,7 +185,14 @@ def main() -> None:
         for n, loss_fit, loss_default, used in curve(args.data):
             print(f"{n:>15,}{loss_fit:>9.4f}{loss_default:>10.4f}{loss_default - loss_fit:>9.4f}"
                   f"  {'used' if used else 'refused'}")
+    met = (results["defaults"]["log_loss"] <= ANCHOR_DEFAULTS + 5e-5
+           and results["fitted"]["log_loss"] <= ANCHOR_FITTED
+           and results["fitted"]["seconds"] <= TARGET_SECONDS
+           and results["policy"]["log_loss"] <= ANCHOR_FITTED)
+    print(f"\ntargets (defaults <= {ANCHOR_DEFAULTS} to four places, fitted and policy <= "
+          f"{ANCHOR_FITTED} in <= {TARGET_SECONDS:.0f} s): {'met' if met else 'NOT met'}")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
