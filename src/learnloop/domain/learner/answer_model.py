@@ -327,7 +327,8 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
     item_index = {item: i for i, item in enumerate(sorted(counts))}
     skill_index = {s: i for i, s in enumerate(sorted({s for seq in sequences for a in seq
                                                       for s in a.skills}))}
-    rows: list[list[float]] = []
+    n_rows = sum(len(seq) for seq in sequences)
+    x = np.empty((n_rows, len(FEATURES)))  # filled row by row: no list of lists in memory
     labels: list[float] = []
     items: list[int] = []
     skill_rows: list[int] = []
@@ -341,20 +342,19 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
             rate = (r - score + PRIOR_ANSWERS * mean_rate) / (n - 1 + PRIOR_ANSWERS)
             traces = [skills.get(s, SkillTrace()) for s in a.skills]
             for s in a.skills:
-                skill_rows.append(len(rows))
+                skill_rows.append(len(labels))
                 skill_cols.append(skill_index[s])
-            rows.append(features(traces, learner, a.run_key))
+            x[len(labels)] = features(traces, learner, a.run_key)
             labels.append(score)
             items.append(item_index[a.item])
             after, learner = observe(traces, learner, a.run_key, a.score, a.success, rate)
             skills.update(zip(a.skills, after, strict=True))
-    x = np.asarray(rows, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
     mu = x.mean(axis=0)
     sd = x.std(axis=0)
     sd[sd < 1e-9] = 1.0
     z = (x - mu) / sd
-    n_rows, n_items, n_skills = len(rows), len(item_index), len(skill_index)
+    n_items, n_skills = len(item_index), len(skill_index)
     item_part = sparse.csr_matrix((np.ones(n_rows), (np.arange(n_rows), items)),
                                   shape=(n_rows, n_items))
     skill_part = sparse.csr_matrix((np.ones(len(skill_rows)), (skill_rows, skill_cols)),
