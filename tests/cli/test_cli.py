@@ -282,4 +282,6 @@ def test_calibrate_reports_what_it_fitted_and_why_not(run: Run, with_org: None,
     assert result.exit_code == 0, result.output
     assert "memory: 0 people fitted" in result.output
     assert "not calibrated: 0 answered item(s)" in result.output
+    assert "answer models: not due (they are fitted once there are 1,000 answers" in \
+        result.output
     assert "calibrated acme in" in result.output
