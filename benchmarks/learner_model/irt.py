@@ -18,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
+from shared import learner_data
+
 from learnloop.domain.learner.irt import WEAK_PRIOR, Response, fit_2pl
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared/data/learner-model/irt/LSAT.csv"
+DATA = learner_data() / "irt/LSAT.csv"
 LTM_DIFFICULTY = (-3.360, -1.370, -0.280, -1.866, -3.124)
 LTM_DISCRIMINATION = (0.825, 0.723, 0.890, 0.689, 0.657)
 LTM_LOG_LIKELIHOOD = -2466.65

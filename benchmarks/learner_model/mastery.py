@@ -29,12 +29,13 @@ from pathlib import Path
 import numpy as np
 from metrics import auc, calibration, expected_calibration_error, log_loss
 from scipy import sparse
+from shared import learner_data
 
 from learnloop.domain.learner import answer_model
 from learnloop.domain.learner.answer_model import Answer
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared/data/learner-model/kt/gervet_assistments09"
+DATA = learner_data() / "kt/gervet_assistments09"
 SHIPPED = ROOT / "src/learnloop/domain/learner/data/answer_model_gervet.json"
 PLOT = Path(__file__).resolve().parent / "results/mastery-calibration.svg"
 PUBLISHED = {"Best-LR": 0.77, "DKT": 0.75, "SAKT": 0.75, "PFA": 0.72, "IRT": 0.69}

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from metrics import auc, log_loss, rmse_bins
+from shared import learner_data
 
 from learnloop.domain.learner import fsrs
 from learnloop.domain.learner.memory_fit import (
@@ -47,7 +48,7 @@ from learnloop.domain.learner.memory_fit import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared/data/learner-model/recall/pyfsrs_josh_review_logs.csv"
+DATA = learner_data() / "recall/pyfsrs_josh_review_logs.csv"
 ANCHOR_DEFAULTS = 0.4400
 ANCHOR_FITTED = 0.4360
 ANCHOR_CONSTANT = 0.4948
