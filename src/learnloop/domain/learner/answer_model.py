@@ -6,15 +6,19 @@ The model is a logistic regression on what the person has done so far, in the fa
     P(right) = sigmoid(bias + item + sum of the item's skills (skill + slopes) + w . features)
 
 - `item` and `skill` are intercepts: how hard this item and these skills are for everyone.
-- `slopes` are per skill: how much each attempt and each right answer on the skill adds (some
-  skills are learned in two attempts, others in twenty).
-- `features` describe the person's history, the same for every organisation: attempts and right
-  answers on the skill and overall (on a log scale), the current run of right answers on the
-  skill, how the last answer went, how many answers ago the skill was last practised, and how
-  the person did *compared with how hard the items were*: each answer adds its residual
-  (right 1 or wrong 0, minus the item's smoothed rate of right answers), summed and as recent
-  averages. The last group is what lets the model tell a strong learner on hard items from a
-  weak one on easy items; it is worth about 0.003 AUC on ASSISTments.
+- `slopes` are per skill: how much each wrong and each right answer on the skill, and its
+  recent trend, move the figure (some skills are learned in two tries, others in twenty).
+- `features` describe the person's history, the same for every organisation: wrong and right
+  answers on the skill and overall (on a log scale, as in performance factors analysis), the
+  current run of right answers on the skill, whether the last answer was right, how many
+  answers ago the skill was last practised, recent averages of right answers, and how the
+  person did *compared with how hard the items were*: each answer adds its residual (right 1
+  or wrong 0, minus the item's smoothed rate of right answers), as a mean, as recent averages
+  and as trends (recent against long-run). The residuals are what let the model tell a strong
+  learner on hard items from a weak one on easy items.
+
+The weights of the features people read as "doing better" are kept to their sign (`SIGNS`):
+a right answer never leaves the figure lower than a wrong one would.
 
 The state behind the features is small and updated one answer at a time (`observe`): a
 `SkillTrace` per person and skill, a `LearnerTrace` per person and pack. The benchmark
@@ -43,7 +47,7 @@ from scipy import optimize, sparse
 
 DECAYS = (0.7, 0.9)  # recent averages of the residual: each answer keeps 70% / 90% of the past
 PRIOR_ANSWERS = 5.0  # an item's rate is smoothed as if it had 5 more answers at the mean rate
-STREAK_EDGES = (0, 1, 2, 3)  # then 4 or more
+STREAK_STEPS = (1, 2, 3, 4)  # "a run of at least k right answers" for each k
 ATTEMPT_EDGES = (0, 1, 2, 3, 4, 7, 15)  # then 16 or more
 GAP_EDGES = (1, 3, 10, 50)  # answers since the skill was last practised; then more, or never
 LOGIT_LIMIT = 12.0
@@ -58,14 +62,44 @@ def _bins(prefix: str, edges: Sequence[int]) -> tuple[str, ...]:
 
 
 FEATURES: tuple[str, ...] = (
-    "skill_attempts_log", "skill_right_log", "skill_streak_log", "skill_last_wrong",
-    "skill_last_right", "skill_residual", "skill_recent_residual_0.7",
-    "skill_recent_residual_0.9",
-    *_bins("skill_streak", STREAK_EDGES), *_bins("skill_attempts", ATTEMPT_EDGES),
+    "skill_wrong_log", "skill_right_log", "skill_streak_log", "skill_last_right",
+    "skill_residual", "skill_recent_residual_0.7",
+    "skill_recent_residual_0.9", "skill_recent_right_0.7", "skill_recent_right_0.9",
+    "skill_trend", "skill_trend_long",
+    *(f"skill_streak_at_least_{k}" for k in STREAK_STEPS),
+    *_bins("skill_attempts", ATTEMPT_EDGES),
     *_bins("skill_gap", GAP_EDGES),
-    "attempts_log", "right_log", "residual", "recent_residual_0.7", "recent_residual_0.9",
+    "wrong_log", "right_log", "residual", "recent_residual_0.7", "recent_residual_0.9",
+    "recent_right_0.7", "recent_right_0.9", "trend",
     "run_attempts_log", "run_rate", "run_start",
 )
+
+
+# Signs the history weights must keep, so that the figure behaves as people read it: more right
+# answers, a longer run of them, a right last answer and doing better than the questions' rates
+# never lower mastery, and a wrong answer never raises it. Unconstrained, a fit learns the
+# habits of its data: on ASSISTments' skill builders, which end a problem set after three right
+# in a row, the next answer after a streak of three is on a harder set, and the free fit gives
+# such a streak a negative weight (and a person who got one of three right a higher figure than
+# one who got three of three). The run of right answers enters as steps ("at least k in a row")
+# that can only add, so a longer run never lowers the figure; the attempt and gap bins
+# (experience, spacing) keep free signs.
+SIGNS: dict[str, int] = {
+    "skill_wrong_log": -1, "skill_right_log": 1, "skill_streak_log": 1,
+    "skill_last_right": 1, "skill_residual": 1,
+    "skill_recent_residual_0.7": 1, "skill_recent_residual_0.9": 1,
+    "skill_recent_right_0.7": 1, "skill_recent_right_0.9": 1, "skill_trend": 1,
+    "skill_trend_long": 1, "trend": 1,
+    **dict.fromkeys((f"skill_streak_at_least_{k}" for k in STREAK_STEPS), 1),
+    "wrong_log": -1, "right_log": 1, "residual": 1, "recent_residual_0.7": 1,
+    "recent_residual_0.9": 1, "recent_right_0.7": 1, "recent_right_0.9": 1, "run_rate": 1,
+}
+
+
+# The features that also get a slope per skill: attempts, right answers and the recent trend
+# on it (some skills are learned in two tries, others in twenty).
+SLOPED = tuple(FEATURES.index(name) for name in
+               ("skill_wrong_log", "skill_right_log", "skill_recent_residual_0.9"))
 
 
 class InsufficientData(ValueError):
@@ -84,16 +118,18 @@ class SkillTrace:
     recent: tuple[float, ...] = (0.0,) * len(DECAYS)  # decayed sums of residuals
     weight: tuple[float, ...] = (0.0,) * len(DECAYS)  # decayed counts of answers
     last_index: int | None = None  # the person's answer count when this skill was last answered
+    recent_right: tuple[float, ...] = (0.0,) * len(DECAYS)  # decayed sums of scores
 
     def to_json(self) -> list[Any]:
         return [self.attempts, self.right, self.streak, self.last_right, self.residual,
-                list(self.recent), list(self.weight), self.last_index]
+                list(self.recent), list(self.weight), self.last_index, list(self.recent_right)]
 
     @staticmethod
     def from_json(doc: Sequence[Any]) -> SkillTrace:
-        attempts, right, streak, last_right, residual, recent, weight, last_index = doc
+        attempts, right, streak, last_right, residual, recent, weight, last_index, scores = doc
         return SkillTrace(int(attempts), float(right), int(streak), last_right,
-                          float(residual), tuple(recent), tuple(weight), last_index)
+                          float(residual), tuple(recent), tuple(weight), last_index,
+                          tuple(scores))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +144,18 @@ class LearnerTrace:
     run: str | None = None  # the skill (set) of the answers in a row just given
     run_attempts: int = 0
     run_right: float = 0.0
+    recent_right: tuple[float, ...] = (0.0,) * len(DECAYS)
 
     def to_json(self) -> list[Any]:
         return [self.attempts, self.right, self.residual, list(self.recent), list(self.weight),
-                self.run, self.run_attempts, self.run_right]
+                self.run, self.run_attempts, self.run_right, list(self.recent_right)]
 
     @staticmethod
     def from_json(doc: Sequence[Any]) -> LearnerTrace:
-        attempts, right, residual, recent, weight, run, run_attempts, run_right = doc
+        attempts, right, residual, recent, weight, run, run_attempts, run_right, scores = doc
         return LearnerTrace(int(attempts), float(right), float(residual), tuple(recent),
-                            tuple(weight), run, int(run_attempts), float(run_right))
+                            tuple(weight), run, int(run_attempts), float(run_right),
+                            tuple(scores))
 
 
 def _onehot(value: int, edges: Sequence[int]) -> list[float]:
@@ -134,7 +172,7 @@ def features(skills: Sequence[SkillTrace], learner: LearnerTrace, run: str) -> l
     """The history features before an answer on an item with these skills' traces (one trace
     per skill of the item; an item with several skills averages them), in `FEATURES` order."""
     n = max(len(skills), 1)
-    att = sum(math.log1p(s.attempts) for s in skills) / n
+    wrong = sum(math.log1p(s.attempts - s.right) for s in skills) / n
     right = sum(math.log1p(s.right) for s in skills) / n
     streak = min((s.streak for s in skills), default=0)
     attempts = min((s.attempts for s in skills), default=0)
@@ -142,19 +180,24 @@ def features(skills: Sequence[SkillTrace], learner: LearnerTrace, run: str) -> l
     residual = sum(s.residual / (s.attempts + 1) for s in skills) / n
     recent = [sum(s.recent[d] / (s.weight[d] + 1.0) for s in skills) / n
               for d in range(len(DECAYS))]
+    scores = [sum(s.recent_right[d] / (s.weight[d] + 1.0) for s in skills) / n
+              for d in range(len(DECAYS))]
+    learner_recent = _mean_ratio(learner.recent, learner.weight)
     gaps = [learner.attempts - s.last_index for s in skills if s.last_index is not None]
     gap = max(0, min(gaps)) if gaps else GAP_EDGES[-1] + 1
     same_run = learner.run == run
     run_attempts = learner.run_attempts if same_run else 0
     run_right = learner.run_right if same_run else 0.0
     return [
-        att, right, math.log1p(streak), 1.0 if last and not all(last) else 0.0,
-        1.0 if last and all(last) else 0.0, residual, *recent,
-        *_onehot(streak, STREAK_EDGES), *_onehot(attempts, ATTEMPT_EDGES),
+        wrong, right, math.log1p(streak), 1.0 if last and all(last) else 0.0, residual, *recent,
+        *scores, recent[0] - recent[-1], recent[-1] - residual,
+        *(1.0 if streak >= k else 0.0 for k in STREAK_STEPS), *_onehot(attempts, ATTEMPT_EDGES),
         *_onehot(gap, GAP_EDGES),
-        math.log1p(learner.attempts), math.log1p(learner.right),
+        math.log1p(learner.attempts - learner.right), math.log1p(learner.right),
         learner.residual / (learner.attempts + 1),
-        *_mean_ratio(learner.recent, learner.weight),
+        *learner_recent,
+        *_mean_ratio(learner.recent_right, learner.weight),
+        learner_recent[0] - learner_recent[-1],
         math.log1p(run_attempts), (run_right + 1.0) / (run_attempts + 2.0),
         0.0 if run_attempts else 1.0,
     ]
@@ -175,13 +218,14 @@ def observe(skills: Sequence[SkillTrace], learner: LearnerTrace, run: str, score
         s, attempts=s.attempts + 1, right=s.right + score,
         streak=s.streak + 1 if success else 0, last_right=success,
         residual=s.residual + residual, recent=_decayed(s.recent, residual),
-        weight=_decayed(s.weight, 1.0), last_index=index) for s in skills)
+        weight=_decayed(s.weight, 1.0), last_index=index,
+        recent_right=_decayed(s.recent_right, score)) for s in skills)
     same_run = learner.run == run
     after = LearnerTrace(
         learner.attempts + 1, learner.right + score, learner.residual + residual,
         _decayed(learner.recent, residual), _decayed(learner.weight, 1.0), run,
         (learner.run_attempts if same_run else 0) + 1,
-        (learner.run_right if same_run else 0.0) + score)
+        (learner.run_right if same_run else 0.0) + score, _decayed(learner.recent_right, score))
     return traces, after
 
 
@@ -194,7 +238,7 @@ class AnswerModel:
     mean_rate: float
     items: Mapping[str, float] = field(default_factory=dict)
     skills: Mapping[str, float] = field(default_factory=dict)
-    slopes: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    slopes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     rates: Mapping[str, tuple[int, float]] = field(default_factory=dict)  # answers, right
 
     def __post_init__(self) -> None:
@@ -216,8 +260,9 @@ class AnswerModel:
             w * v for w, v in zip(self.weights, x, strict=True))
         for sid in skills:
             z += self.skills.get(sid, 0.0)
-            a, r = self.slopes.get(sid, (0.0, 0.0))
-            z += a * x[0] + r * x[1]
+            slopes = self.slopes.get(sid)
+            if slopes is not None:
+                z += sum(w * x[k] for w, k in zip(slopes, SLOPED, strict=True))
         return min(LOGIT_LIMIT, max(-LOGIT_LIMIT, z))
 
     def probability(self, item: str, skills: Sequence[str], traces: Sequence[SkillTrace],
@@ -240,7 +285,7 @@ class AnswerModel:
             float(doc["bias"]), tuple(float(w) for w in doc["weights"]),
             float(doc["mean_rate"]), {k: float(v) for k, v in doc.get("items", {}).items()},
             {k: float(v) for k, v in doc.get("skills", {}).items()},
-            {k: (float(v[0]), float(v[1])) for k, v in doc.get("slopes", {}).items()},
+            {k: tuple(float(x) for x in v) for k, v in doc.get("slopes", {}).items()},
             {k: (int(v[0]), float(v[1])) for k, v in doc.get("rates", {}).items()})
 
     def general(self) -> AnswerModel:
@@ -364,9 +409,9 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
         item_part = item_part[:, :0]
         skill_part = skill_part[:, :0]
     design = sparse.hstack([
-        item_part, skill_part, skill_part.multiply(x[:, [0]]), skill_part.multiply(x[:, [1]]),
+        item_part, skill_part, *(skill_part.multiply(x[:, [k]]) for k in SLOPED),
         sparse.csr_matrix(z), sparse.csr_matrix(np.ones((n_rows, 1)))]).tocsr()
-    n_sparse = n_items + 3 * n_skills
+    n_sparse = n_items + (1 + len(SLOPED)) * n_skills
     target = np.zeros(design.shape[1])
     if prior is not None:
         target[n_sparse:n_sparse + len(FEATURES)] = np.asarray(prior.weights) * sd
@@ -381,9 +426,15 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
                       + 0.5 * np.sum(penalty * off * off))
         return value, design.T @ (p - y) + penalty * off
 
-    start = target.copy()
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * design.shape[1]
+    for k, name in enumerate(FEATURES):
+        sign = SIGNS.get(name)
+        if sign is not None:
+            bounds[n_sparse + k] = {1: (0.0, None), -1: (None, 0.0), 0: (0.0, 0.0)}[sign]
+    start = np.clip(target, [b[0] if b[0] is not None else -np.inf for b in bounds],
+                    [b[1] if b[1] is not None else np.inf for b in bounds])
     start[-1] = math.log(mean_rate / (1.0 - mean_rate))
-    found = optimize.minimize(loss, start, jac=True, method="L-BFGS-B",
+    found = optimize.minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds,
                               options={"maxiter": max_iterations})
     w = found.x
     hist = w[n_sparse:n_sparse + len(FEATURES)] / sd
@@ -396,7 +447,7 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
         bias, tuple(float(v) for v in hist), mean_rate,
         {k: float(w[i]) for i, k in enumerate(names) if w[i] != 0.0},
         {k: float(w[n_items + i]) for i, k in enumerate(skills_sorted)},
-        {k: (float(w[n_items + n_skills + i]), float(w[n_items + 2 * n_skills + i]))
+        {k: tuple(float(w[n_items + (1 + j) * n_skills + i]) for j in range(len(SLOPED)))
          for i, k in enumerate(skills_sorted)},
         counts)
 

@@ -35,7 +35,7 @@ STRUGGLING = 0.6
 # A failure is the rare, specific event (the person shipped the mistake in real work) and
 # counts as two wrong answers; a pass is the common case (most rules pass on most campaigns,
 # whoever builds them) and five passed rules count as one right answer.
-WORK_FAIL_WEIGHT = 2.0
+WORK_FAIL_WEIGHT = 3.0
 WORK_PASS_WEIGHT = 0.2
 # While a rule of the skill has failed twice at work and not passed since, the skill is shown
 # no higher than this, just under the mastered line, whatever the quizzes say.
