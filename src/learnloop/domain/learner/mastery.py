@@ -13,8 +13,8 @@ Two kinds of evidence enter it:
 
   WS and WF are the weights performance factors analysis gives a right and a wrong answer on
   ASSISTments 2009 (fitted there by logistic regression); a rule's result enters S or F with a
-  weight of its own (`WORK_PASS_WEIGHT`, `WORK_FAIL_WEIGHT`), so a failure at work moves
-  mastery as far as two wrong answers would. Work evidence fades with a half-life (30 days):
+  weight of its own (`WORK_PASS_WEIGHT`, `WORK_FAIL_WEIGHT`), so that a failure at work moves
+  mastery further than a wrong answer does. Work evidence fades with a half-life (30 days):
   a mistake made last quarter says less about today than one made last week. The weights are
   judgements: no public data set joins quiz answers to on-the-job results
   (`docs/learner-model.md`).
@@ -33,8 +33,9 @@ MASTERED = 0.85
 STRUGGLING = 0.6
 # On-the-job evidence: one pre-flight rule's result on the first pre-flight of a campaign.
 # A failure is the rare, specific event (the person shipped the mistake in real work) and
-# counts as two wrong answers; a pass is the common case (most rules pass on most campaigns,
-# whoever builds them) and five passed rules count as one right answer.
+# counts three times in F; a pass is the common case (most rules pass on most campaigns,
+# whoever builds them) and counts a fifth. With these, after ten right answers one failed rule
+# lowers the figure more than one wrong answer does (94% to 83%, against 85%).
 WORK_FAIL_WEIGHT = 3.0
 WORK_PASS_WEIGHT = 0.2
 # While a rule of the skill has failed twice at work and not passed since, the skill is shown
