@@ -96,7 +96,7 @@ SIGNS: dict[str, int] = {
 }
 
 
-# The features that also get a slope per skill: attempts, right answers and the recent trend
+# The features that also get a slope per skill: wrong and right answers and the recent trend
 # on it (some skills are learned in two tries, others in twenty).
 SLOPED = tuple(FEATURES.index(name) for name in
                ("skill_wrong_log", "skill_right_log", "skill_recent_residual_0.9"))
