@@ -123,7 +123,7 @@ def main() -> int:
     per_answer = (time.perf_counter() - started) / len(p)
     y = np.asarray([a.success for seq in test for a in seq])
 
-    general = answer_model.fit(train, content=False).general()
+    general = answer_model.fit(train, content=False)
     p_general = np.asarray([q for seq in test for q in answer_model.replay(seq, general)])
 
     area = auc(p, y)

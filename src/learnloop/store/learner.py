@@ -64,7 +64,8 @@ def _skill(row: t.SkillRow) -> SkillState:
 
 def _model(doc: Mapping[str, Any] | None) -> AnswerModel:
     """A stored model, or the shipped one when none is stored or it no longer fits the code
-    (fitted on other features: the next `learnloop calibrate` fits it again)."""
+    (fitted on other features): scoring goes on with the shipped model until
+    `learnloop calibrate --everyone` fits the organisation's model again."""
     if doc is None:
         return answer_model.shipped()
     try:

@@ -288,10 +288,6 @@ class AnswerModel:
             {k: tuple(float(x) for x in v) for k, v in doc.get("slopes", {}).items()},
             {k: (int(v[0]), float(v[1])) for k, v in doc.get("rates", {}).items()})
 
-    def general(self) -> AnswerModel:
-        """Only the weights that carry over to other content: no items, skills or rates."""
-        return AnswerModel(self.bias, self.weights, self.mean_rate)
-
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -400,14 +396,13 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
     sd[sd < 1e-9] = 1.0
     z = (x - mu) / sd
     n_items, n_skills = len(item_index), len(skill_index)
-    item_part = sparse.csr_matrix((np.ones(n_rows), (np.arange(n_rows), items)),
+    if not content:
+        n_items = n_skills = 0
+        items, skill_rows, skill_cols = [], [], []
+    item_part = sparse.csr_matrix((np.ones(len(items)), (np.arange(len(items)), items)),
                                   shape=(n_rows, n_items))
     skill_part = sparse.csr_matrix((np.ones(len(skill_rows)), (skill_rows, skill_cols)),
                                    shape=(n_rows, n_skills))
-    if not content:
-        n_items = n_skills = 0
-        item_part = item_part[:, :0]
-        skill_part = skill_part[:, :0]
     design = sparse.hstack([
         item_part, skill_part, *(skill_part.multiply(x[:, [k]]) for k in SLOPED),
         sparse.csr_matrix(z), sparse.csr_matrix(np.ones((n_rows, 1)))]).tocsr()
@@ -430,7 +425,7 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
     for k, name in enumerate(FEATURES):
         sign = SIGNS.get(name)
         if sign is not None:
-            bounds[n_sparse + k] = {1: (0.0, None), -1: (None, 0.0), 0: (0.0, 0.0)}[sign]
+            bounds[n_sparse + k] = (0.0, None) if sign > 0 else (None, 0.0)
     start = np.clip(target, [b[0] if b[0] is not None else -np.inf for b in bounds],
                     [b[1] if b[1] is not None else np.inf for b in bounds])
     start[-1] = math.log(mean_rate / (1.0 - mean_rate))
@@ -439,8 +434,8 @@ def _fit(sequences: Sequence[Sequence[Answer]], l2: float, prior: AnswerModel | 
     w = found.x
     hist = w[n_sparse:n_sparse + len(FEATURES)] / sd
     bias = float(w[-1] - np.sum(hist * mu))
-    if not content:
-        return AnswerModel(bias, tuple(float(v) for v in hist), mean_rate, rates=counts)
+    if not content:  # nothing tied to this data's items: what carries over to other content
+        return AnswerModel(bias, tuple(float(v) for v in hist), mean_rate)
     names = sorted(item_index, key=item_index.__getitem__)
     skills_sorted = sorted(skill_index, key=skill_index.__getitem__)
     return AnswerModel(
@@ -515,5 +510,3 @@ def shipped() -> AnswerModel:
     return AnswerModel.from_json(json.loads(text))
 
 
-def dumps(model: AnswerModel) -> str:
-    return json.dumps(model.to_json(), sort_keys=True)

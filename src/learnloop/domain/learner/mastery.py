@@ -26,6 +26,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from learnloop.domain.learner.answer_model import LOGIT_LIMIT
+
 WS = 0.841
 WF = 0.913
 HALF_LIFE_DAYS = 30.0
@@ -41,7 +43,6 @@ WORK_PASS_WEIGHT = 0.2
 # While a rule of the skill has failed twice at work and not passed since, the skill is shown
 # no higher than this, just under the mastered line, whatever the quizzes say.
 WORK_GAP_CEILING = 0.84
-LOGIT_LIMIT = 12.0
 
 
 @dataclass(frozen=True, slots=True)
