@@ -33,6 +33,10 @@ def calibrate_everything(sessions: sessionmaker[Session], packs: PackCache,
         if outcome.memory:
             log.info("calibrated %s: %d people fitted, %d on their own parameters",
                      outcome.organisation, len(outcome.memory), outcome.personal)
+        for fit in outcome.answers:
+            log.info("answer model of %s/%s: %s (%d answers from %d people): %s",
+                     outcome.organisation, fit.pack, "own" if fit.record.used else "shipped",
+                     fit.record.answers, fit.record.people, fit.record.reason)
         outcomes.append(outcome)
     return outcomes
 
